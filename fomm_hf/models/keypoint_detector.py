@@ -1,0 +1,75 @@
+"""Unsupervised keypoint detector with local affine (first-order) motion estimates (paper, Sec. 3.1)."""
+
+import torch
+import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+from ..motion.geometry import make_coordinate_grid
+from .blocks import AntiAliasDownsample, Hourglass
+from .outputs import KeypointOutput
+
+
+class KeypointDetector(ModelMixin, ConfigMixin):
+    """Predicts K keypoints and, optionally, the Jacobian of the motion around each of them.
+
+    An hourglass over the (anti-aliased, downscaled) image gives K heatmaps, normalised by a softmax with
+    temperature; keypoints are the heatmaps' expectations of the coordinate grid. Jacobians are the
+    heatmap-weighted averages of a 4-channel map per keypoint (or one map shared by all keypoints).
+    """
+
+    @register_to_config
+    def __init__(
+        self,
+        num_kp: int = 10,
+        num_channels: int = 3,
+        block_expansion: int = 32,
+        max_features: int = 1024,
+        num_blocks: int = 5,
+        temperature: float = 0.1,
+        estimate_jacobian: bool = True,
+        scale_factor: float = 0.25,
+        single_jacobian_map: bool = False,
+        pad: int = 0,
+    ):
+        super().__init__()
+        self.downsample = AntiAliasDownsample(num_channels, scale_factor) if scale_factor != 1 else None
+        self.hourglass = Hourglass(block_expansion, num_channels, num_blocks, max_features)
+        self.heatmap_head = nn.Conv2d(self.hourglass.out_features, num_kp, kernel_size=7, padding=pad)
+
+        if estimate_jacobian:
+            self.num_jacobian_maps = 1 if single_jacobian_map else num_kp
+            self.jacobian_head = nn.Conv2d(
+                self.hourglass.out_features, 4 * self.num_jacobian_maps, kernel_size=7, padding=pad
+            )
+            # Start from identity Jacobians: zero weights, bias (1, 0, 0, 1) per map.
+            nn.init.zeros_(self.jacobian_head.weight)
+            with torch.no_grad():
+                self.jacobian_head.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 1.0]).repeat(self.num_jacobian_maps))
+        else:
+            self.jacobian_head = None
+
+    def heatmaps(self, image: torch.Tensor) -> tuple:
+        """Softmax heatmaps (B, K, h, w) and the hourglass features they come from."""
+        if self.downsample is not None:
+            image = self.downsample(image)
+        features = self.hourglass(image)
+        logits = self.heatmap_head(features)
+        batch, num_kp, height, width = logits.shape
+        heatmap = F.softmax(logits.reshape(batch, num_kp, -1) / self.config.temperature, dim=2)
+        return heatmap.reshape(batch, num_kp, height, width), features
+
+    def forward(self, image: torch.Tensor) -> KeypointOutput:
+        """image: (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and Jacobians (B, K, 2, 2)."""
+        heatmap, features = self.heatmaps(image)
+        batch, num_kp, height, width = heatmap.shape
+        grid = make_coordinate_grid(height, width, heatmap.dtype, heatmap.device)
+        value = torch.einsum("bkhw,hwc->bkc", heatmap, grid)
+
+        jacobian = None
+        if self.jacobian_head is not None:
+            jacobian_map = self.jacobian_head(features).reshape(batch, self.num_jacobian_maps, 4, height, width)
+            jacobian = (heatmap.unsqueeze(2) * jacobian_map).flatten(3).sum(-1)  # (B, K, 4)
+            jacobian = jacobian.reshape(batch, num_kp, 2, 2)
+        return KeypointOutput(value=value, jacobian=jacobian)

@@ -1,0 +1,3 @@
+from .pipeline_fomm import FOMMPipeline, FOMMPipelineOutput
+
+__all__ = ["FOMMPipeline", "FOMMPipelineOutput"]
