@@ -68,7 +68,7 @@ def _single_image(image, name: str) -> torch.Tensor:
             image = image[:, :, None]
         if image.ndim != 3 or image.shape[2] > 4:
             raise InvalidInputError(f"{name}: a numpy image must be (H, W) or (H, W, C); got shape {image.shape}.")
-        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
+        return torch.from_numpy(np.array(image)).permute(2, 0, 1).unsqueeze(0)
     if isinstance(image, torch.Tensor):
         if image.ndim == 2:
             image = image.unsqueeze(0)
@@ -85,9 +85,9 @@ def _as_batch(frames, name: str) -> torch.Tensor:
     if isinstance(frames, torch.Tensor) and frames.ndim == 4:
         return frames
     if isinstance(frames, np.ndarray) and frames.ndim == 4:
-        return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+        return torch.from_numpy(np.array(frames)).permute(0, 3, 1, 2)
     if isinstance(frames, np.ndarray) and frames.ndim == 3 and frames.shape[2] > 4:  # (N, H, W) grey frames
-        return torch.from_numpy(np.ascontiguousarray(frames)).unsqueeze(1)
+        return torch.from_numpy(np.array(frames)).unsqueeze(1)
     return _single_image(frames, name)
 
 

@@ -1,0 +1,140 @@
+"""Conversion of original checkpoints: every key of all eight original layouts, and loud failures."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+import yaml
+
+from fomm_hf import FOMMPipeline, MultiScaleDiscriminator
+from fomm_hf.conversion import convert_original_checkpoint
+from fomm_hf.conversion.original import load_original_state_dict, read_original_config
+from fomm_hf.errors import CheckpointError
+from fomm_hf.models import KeypointDetector, OcclusionAwareGenerator
+
+from .conftest import REFERENCE, SHARED, needs
+
+LAYOUTS = SHARED / "reference" / "original-checkpoint-layouts.json"
+CONFIG = REFERENCE / "config.yaml"
+CHECKPOINT = REFERENCE / "checkpoint.pth.tar"
+
+
+def layouts():
+    return json.loads(LAYOUTS.read_text()) if LAYOUTS.exists() else {}
+
+
+@needs(LAYOUTS)
+@pytest.mark.parametrize("name", sorted(layouts()) or ["missing"])
+def test_every_original_layout_maps_onto_our_models(tmp_path, name):
+    layout = layouts()[name]
+    config_path = tmp_path / f"{name}.yaml"
+    config_path.write_text(yaml.safe_dump({"model_params": layout["model_params"]}))
+    config = read_original_config(config_path)
+    builders = {
+        "kp_detector": lambda: KeypointDetector(**config.kp_detector),
+        "generator": lambda: OcclusionAwareGenerator(**config.generator),
+        "discriminator": lambda: MultiScaleDiscriminator(**config.discriminator),
+    }
+    for part, build in builders.items():
+        model = build()
+        state = {}
+        for key, shape in layout[part].items():
+            tensor = torch.randn(shape) if shape else torch.tensor(0)
+            if key.endswith("down.weight"):  # the anti-aliasing kernel, derived from the config
+                state[key] = next(b for n, b in model.named_buffers() if n.endswith("downsample.weight")).clone()
+            elif key.endswith("running_var"):
+                state[key] = tensor.abs()
+            else:
+                state[key] = tensor
+        load_original_state_dict(model, part, state)
+        loaded = model.state_dict()
+        assert len(loaded) == len(state) - sum(k.endswith("down.weight") for k in state)
+
+
+@needs(REFERENCE)
+def test_cli_converts_to_a_pipeline_folder(tmp_path):
+    output = tmp_path / "converted"
+    result = subprocess.run(
+        [sys.executable, "-m", "fomm_hf.convert", "--config", str(CONFIG), "--checkpoint", str(CHECKPOINT),
+         "--output", str(output), "--align-corners", "false"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in output.iterdir()} == {"model_index.json", "kp_detector", "generator", "discriminator",
+                                                  "README.md"}
+    assert not list(tmp_path.glob(".converted-*")), "staging folder left behind"
+    pipe = FOMMPipeline.from_pretrained(output)
+    assert pipe.image_size == 128 and pipe.generator.config.align_corners is False
+    discriminator = MultiScaleDiscriminator.from_pretrained(output, subfolder="discriminator")
+    reference = convert_original_checkpoint(CONFIG, CHECKPOINT).discriminator
+    image = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        assert torch.equal(discriminator(image).prediction_maps["1"], reference(image).prediction_maps["1"])
+    card = (output / "README.md").read_text()
+    assert "pipeline_tag: image-to-video" in card and "Limitations and misuse" in card
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "fomm_hf", "convert", *map(str, args)], capture_output=True, text=True)
+
+
+@needs(REFERENCE)
+def test_wrong_config_checkpoint_pair_is_reported(tmp_path):
+    config = tmp_path / "vox-256.yaml"
+    config.write_text(yaml.safe_dump({"model_params": layouts()["vox-256"]["model_params"]}))
+    with pytest.raises(CheckpointError, match="shape mismatch .*config that came with this checkpoint|config that"):
+        convert_original_checkpoint(config, CHECKPOINT)
+    result = run_cli("--config", config, "--checkpoint", CHECKPOINT, "--output", tmp_path / "out")
+    assert result.returncode == 2
+    assert "do not fit the config" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@needs(REFERENCE)
+@pytest.mark.parametrize("damage", ["missing", "unexpected", "reshaped"])
+def test_damaged_checkpoints_fail_loudly(tmp_path, damage):
+    checkpoint = torch.load(CHECKPOINT, weights_only=True)
+    generator = checkpoint["generator"]
+    if damage == "missing":
+        del generator["final.weight"]
+        expected = "missing key output_conv.weight"
+    elif damage == "unexpected":
+        generator["extra.weight"] = torch.zeros(1)
+        expected = "unexpected key extra.weight"
+    else:
+        generator["final.bias"] = torch.zeros(4)
+        expected = "shape mismatch for final.bias"
+    path = tmp_path / "damaged.pth.tar"
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match=expected):
+        convert_original_checkpoint(CONFIG, path)
+
+
+class NotATensor:
+    pass
+
+
+def test_checkpoints_with_arbitrary_objects_are_not_unpickled(tmp_path):
+    path = tmp_path / "evil.pth.tar"
+    torch.save({"kp_detector": NotATensor(), "generator": {}}, path)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"model_params": {"common_params": {}, "kp_detector_params": {},
+                                                       "generator_params": {}}}))
+    with pytest.raises(CheckpointError, match="weights_only=True"):
+        convert_original_checkpoint(config, path)
+
+
+@needs(REFERENCE)
+def test_unreadable_inputs_are_reported(tmp_path):
+    not_yaml = tmp_path / "config.yaml"
+    not_yaml.write_text("just: [text")
+    with pytest.raises(CheckpointError, match="not a First Order Motion Model config"):
+        read_original_config(not_yaml)
+    with pytest.raises(CheckpointError, match="Config file not found"):
+        read_original_config(tmp_path / "missing.yaml")
+    garbage = tmp_path / "garbage.pth.tar"
+    garbage.write_bytes(b"not a checkpoint")
+    result = run_cli("--config", CONFIG, "--checkpoint", garbage, "--output", tmp_path / "out")
+    assert result.returncode == 2 and "Cannot read" in result.stderr and "Traceback" not in result.stderr
