@@ -1,4 +1,4 @@
-"""The ``fomm`` command line: ``fomm convert ...`` (and ``python -m fomm_hf``)."""
+"""The ``fomm`` command line (also ``python -m fomm_hf``): ``fomm animate`` and ``fomm convert``."""
 
 import argparse
 import sys
@@ -43,7 +43,64 @@ def run_convert(args) -> None:
         print(f"Pushed to {args.push_to_hub}: {url}")
 
 
+def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="source image to animate")
+    parser.add_argument("--driving", required=True, help="driving video (mp4/mov/webm/avi/gif) or folder of frames")
+    parser.add_argument("--output", required=True, help="result video (.mp4, .webm, .gif, ...)")
+    parser.add_argument("--model", help="pipeline folder or Hub repo id (default: $FOMM_MODEL)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--relative", dest="relative", action="store_true", default=True,
+                      help="transfer the driving motion onto the source's own pose (default)")
+    mode.add_argument("--absolute", dest="relative", action="store_false",
+                      help="use the driving keypoints as they are")
+    parser.add_argument("--adapt-scale", action="store_true", help="scale the motion by the objects' relative size")
+    parser.add_argument("--find-best-frame", action="store_true",
+                        help="start relative motion from the driving frame whose pose is closest to the source's")
+    parser.add_argument("--fast", action="store_true", help="bfloat16/float16 convolutions where supported")
+    parser.add_argument("--batch-size", type=int, default=4, help="frames processed together (default 4)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
+    parser.add_argument("--fit", choices=["crop", "pad"], default="crop",
+                        help="make non-square inputs square by centre crop (default) or padding")
+    parser.add_argument("--keypoints", action="store_true",
+                        help="also write OUTPUT_keypoints.EXT: source | driving with keypoints | result")
+
+
+def keypoints_path_for(output: Path) -> Path:
+    return output.with_name(f"{output.stem}_keypoints{output.suffix}")
+
+
+def run_animate(args) -> None:
+    from .animation import AnimationEngine, MotionOptions
+    from .animation.render import animate_video
+    from .pipelines import load_pipeline
+
+    pipe = load_pipeline(args.model)
+    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device=args.device, fast=args.fast,
+                             batch_size=args.batch_size)
+    output = Path(args.output)
+    result = animate_video(
+        engine,
+        pipe.image_size,
+        args.source,
+        args.driving,
+        output,
+        motion=MotionOptions(relative=args.relative, adapt_scale=args.adapt_scale),
+        find_best_frame=args.find_best_frame,
+        fit=args.fit,
+        keypoints_path=keypoints_path_for(output) if args.keypoints else None,
+    )
+    print(
+        f"Wrote {result.output}: {result.num_frames} frames at {result.fps:.5g} fps in {result.seconds:.1f} s "
+        f"({result.frames_per_second:.2f} frames/s on {result.device})"
+    )
+    if args.find_best_frame:
+        print(f"Relative motion from driving frame {result.initial_frame}")
+    if result.keypoints_output:
+        print(f"Wrote {result.keypoints_output}")
+
+
 COMMANDS = {
+    "animate": (add_animate_arguments, run_animate, "animate a source image with a driving video"),
     "convert": (add_convert_arguments, run_convert, "convert an original .pth.tar checkpoint to a pipeline folder"),
 }
 

@@ -6,7 +6,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from ..motion.geometry import inverse_2x2, keypoint_heatmaps, make_coordinate_grid
+from ..motion.geometry import full_precision, inverse_2x2, keypoint_heatmaps, make_coordinate_grid
 from .blocks import AntiAliasDownsample, Hourglass
 from .outputs import DenseMotionOutput, KeypointOutput
 
@@ -85,15 +85,21 @@ class DenseMotionNetwork(ModelMixin, ConfigMixin):
             source_image = self.downsample(source_image)
         batch, _, height, width = source_image.shape
 
-        heatmaps = self.heatmap_representation(height, width, kp_driving, kp_source)
-        motions = self.sparse_motions(height, width, kp_driving, kp_source)
-        sparse_deformed = self.warp_source(source_image, motions)
+        with full_precision(source_image):
+            source_image = source_image.float()
+            heatmaps = self.heatmap_representation(height, width, kp_driving, kp_source)
+            motions = self.sparse_motions(height, width, kp_driving, kp_source)
+            sparse_deformed = self.warp_source(source_image, motions)
 
-        features = self.hourglass(torch.cat([heatmaps, sparse_deformed], dim=2).reshape(batch, -1, height, width))
-        mask = F.softmax(self.mask_head(features), dim=1)  # (B, K+1, h, w)
-        deformation = torch.einsum("bkhw,bkhwc->bhwc", mask, motions)  # Eq. 8
+        hourglass_input = torch.cat([heatmaps, sparse_deformed], dim=2).reshape(batch, -1, height, width)
+        features = self.hourglass(hourglass_input.to(self.dtype))
+        mask = F.softmax(self.mask_head(features).float(), dim=1)  # (B, K+1, h, w)
+        with full_precision(mask):
+            deformation = torch.einsum("bkhw,bkhwc->bhwc", mask, motions)  # Eq. 8
 
-        occlusion_map = torch.sigmoid(self.occlusion_head(features)) if self.occlusion_head is not None else None
+        occlusion_map = None
+        if self.occlusion_head is not None:
+            occlusion_map = torch.sigmoid(self.occlusion_head(features).float())
         return DenseMotionOutput(
             deformation=deformation, mask=mask, sparse_deformed=sparse_deformed, occlusion_map=occlusion_map
         )

@@ -60,20 +60,24 @@ class OcclusionAwareGenerator(ModelMixin, ConfigMixin):
 
     def encode(self, source_image: torch.Tensor) -> torch.Tensor:
         """Source features before warping, (B, C', H / 2^d, W / 2^d). They depend on the source only."""
-        features = self.input_block(source_image)
+        features = self.input_block(source_image.to(self.dtype))
         for down_block in self.down_blocks:
             features = down_block(features)
         return features
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
         """Warped (and occlusion-masked) features -> image in [0, 1]."""
-        features = self.bottleneck(features)
+        features = self.bottleneck(features.to(self.dtype))
         for up_block in self.up_blocks:
             features = up_block(features)
-        return torch.sigmoid(self.output_conv(features))
+        return torch.sigmoid(self.output_conv(features).float())
 
     def warp(self, inputs: torch.Tensor, deformation: torch.Tensor) -> torch.Tensor:
-        """Samples ``inputs`` (B, C, H, W) at ``deformation`` (B, h, w, 2), resized bilinearly to (H, W)."""
+        """Samples ``inputs`` (B, C, H, W) at ``deformation`` (B, h, w, 2), resized bilinearly to (H, W).
+
+        Always in float32: sampling coordinates must not be rounded to reduced precision.
+        """
+        inputs, deformation = inputs.float(), deformation.float()
         height, width = inputs.shape[2:]
         if deformation.shape[1:3] != (height, width):
             deformation = F.interpolate(
@@ -87,10 +91,13 @@ class OcclusionAwareGenerator(ModelMixin, ConfigMixin):
         kp_driving: KeypointOutput,
         kp_source: KeypointOutput,
         source_features: Optional[torch.Tensor] = None,
+        return_deformed_source: bool = True,
     ) -> GeneratorOutput:
         """Animates ``source_image`` (B, C, H, W) from ``kp_source`` to ``kp_driving``.
 
-        ``source_features`` may hold ``encode(source_image)`` computed once for many driving frames.
+        ``source_features`` may hold ``encode(source_image)`` computed once for many driving frames;
+        ``return_deformed_source=False`` skips warping the full-resolution source, which only explains
+        the prediction and is not needed to make it.
         """
         features = self.encode(source_image) if source_features is None else source_features
         if self.dense_motion is None:
@@ -107,7 +114,7 @@ class OcclusionAwareGenerator(ModelMixin, ConfigMixin):
 
         return GeneratorOutput(
             prediction=self.decode(features),
-            deformed_source=self.warp(source_image, motion.deformation),
+            deformed_source=self.warp(source_image, motion.deformation) if return_deformed_source else None,
             deformation=motion.deformation,
             mask=motion.mask,
             sparse_deformed=motion.sparse_deformed,

@@ -6,7 +6,7 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
-from ..motion.geometry import make_coordinate_grid
+from ..motion.geometry import full_precision, make_coordinate_grid
 from .blocks import AntiAliasDownsample, Hourglass
 from .outputs import KeypointOutput
 
@@ -52,10 +52,11 @@ class KeypointDetector(ModelMixin, ConfigMixin):
 
     def heatmaps(self, image: torch.Tensor) -> tuple:
         """Softmax heatmaps (B, K, h, w) and the hourglass features they come from."""
+        image = image.to(self.dtype)
         if self.downsample is not None:
             image = self.downsample(image)
         features = self.hourglass(image)
-        logits = self.heatmap_head(features)
+        logits = self.heatmap_head(features).float()
         batch, num_kp, height, width = logits.shape
         heatmap = F.softmax(logits.reshape(batch, num_kp, -1) / self.config.temperature, dim=2)
         return heatmap.reshape(batch, num_kp, height, width), features
@@ -64,12 +65,13 @@ class KeypointDetector(ModelMixin, ConfigMixin):
         """image: (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and Jacobians (B, K, 2, 2)."""
         heatmap, features = self.heatmaps(image)
         batch, num_kp, height, width = heatmap.shape
-        grid = make_coordinate_grid(height, width, heatmap.dtype, heatmap.device)
-        value = torch.einsum("bkhw,hwc->bkc", heatmap, grid)
-
-        jacobian = None
-        if self.jacobian_head is not None:
-            jacobian_map = self.jacobian_head(features).reshape(batch, self.num_jacobian_maps, 4, height, width)
-            jacobian = (heatmap.unsqueeze(2) * jacobian_map).flatten(3).sum(-1)  # (B, K, 4)
-            jacobian = jacobian.reshape(batch, num_kp, 2, 2)
+        jacobian_map = self.jacobian_head(features).float() if self.jacobian_head is not None else None
+        with full_precision(heatmap):
+            grid = make_coordinate_grid(height, width, heatmap.dtype, heatmap.device)
+            value = torch.einsum("bkhw,hwc->bkc", heatmap, grid)
+            jacobian = None
+            if jacobian_map is not None:
+                jacobian_map = jacobian_map.reshape(batch, self.num_jacobian_maps, 4, height, width)
+                jacobian = (heatmap.unsqueeze(2) * jacobian_map).flatten(3).sum(-1)  # (B, K, 4)
+                jacobian = jacobian.reshape(batch, num_kp, 2, 2)
         return KeypointOutput(value=value, jacobian=jacobian)

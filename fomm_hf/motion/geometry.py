@@ -7,6 +7,12 @@ in ``[-1, 1]`` with the extreme values on the centres of the border pixels.
 import torch
 
 
+def full_precision(tensor: torch.Tensor):
+    """Context in which autocast is off on ``tensor``'s device: coordinates and Jacobians stay float32 even in
+    the fast (reduced-precision) mode, where an error of 1/256 would move pixels."""
+    return torch.autocast(tensor.device.type, enabled=False)
+
+
 def make_coordinate_grid(height: int, width: int, dtype=torch.float32, device=None) -> torch.Tensor:
     """Grid of (x, y) coordinates in [-1, 1], shape (height, width, 2)."""
     x = torch.arange(width, dtype=dtype, device=device)

@@ -12,7 +12,7 @@
 import torch
 
 from ..models.outputs import KeypointOutput
-from .geometry import inverse_2x2
+from .geometry import full_precision, inverse_2x2
 
 
 def convex_hull_area(points: torch.Tensor) -> torch.Tensor:
@@ -69,5 +69,6 @@ def transfer_motion(
 
     jacobian = kp_driving.jacobian
     if relative_jacobian and jacobian is not None:
-        jacobian = jacobian @ inverse_2x2(kp_driving_initial.jacobian) @ kp_source.jacobian
+        with full_precision(jacobian):
+            jacobian = jacobian @ inverse_2x2(kp_driving_initial.jacobian) @ kp_source.jacobian
     return KeypointOutput(value=value, jacobian=jacobian)

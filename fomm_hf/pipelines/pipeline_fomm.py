@@ -9,9 +9,9 @@ import torch
 from diffusers import DiffusionPipeline
 from diffusers.utils import BaseOutput
 
+from ..animation import AnimationEngine, MotionOptions, best_matching_frame
 from ..errors import InvalidInputError
-from ..models import KeypointDetector, KeypointOutput, OcclusionAwareGenerator
-from ..motion import transfer_motion
+from ..models import KeypointDetector, OcclusionAwareGenerator
 from .image_inputs import prepare_frames, prepare_image
 
 OUTPUT_TYPES = ("pt", "np", "pil")
@@ -53,16 +53,10 @@ class FOMMPipeline(DiffusionPipeline):
     def image_size(self) -> int:
         return self.config.image_size
 
-    def detect_keypoints(self, frames: torch.Tensor, batch_size: int) -> KeypointOutput:
-        """Keypoints of (N, 3, H, W) frames, computed ``batch_size`` frames at a time."""
-        parts = [self.kp_detector(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)]
-        jacobians = [part.jacobian for part in parts]
-        return KeypointOutput(
-            value=torch.cat([part.value for part in parts]),
-            jacobian=None if jacobians[0] is None else torch.cat(jacobians),
-        )
+    def engine(self, fast: bool = False, batch_size: int = 4) -> AnimationEngine:
+        """The streaming engine on this pipeline's models and device (see :class:`AnimationEngine`)."""
+        return AnimationEngine(self.kp_detector, self.generator, device=self.device, fast=fast, batch_size=batch_size)
 
-    @torch.inference_mode()
     def __call__(
         self,
         source_image,
@@ -70,8 +64,10 @@ class FOMMPipeline(DiffusionPipeline):
         relative: bool = True,
         adapt_scale: bool = False,
         initial_frame: int = 0,
+        find_best_frame: bool = False,
         relative_jacobian: bool = True,
-        batch_size: int = 8,
+        fast: bool = False,
+        batch_size: int = 4,
         output_type: str = "pt",
         return_dict: bool = True,
     ):
@@ -84,48 +80,32 @@ class FOMMPipeline(DiffusionPipeline):
                 keypoints (True), or use the driving keypoints as they are (False).
             adapt_scale: in relative mode, scale displacements by the ratio of the objects' sizes.
             initial_frame: index of the driving frame whose pose corresponds to the source's.
+            find_best_frame: choose ``initial_frame`` as the driving frame whose keypoints, normalised for
+                position and scale, are closest to the source's.
             relative_jacobian: also transfer Jacobians relatively (as the original's demo).
+            fast: reduced-precision (bfloat16/float16) convolutions where the hardware supports them.
             batch_size: frames processed together.
             output_type: "pt" (float tensor (N, 3, H, W) in [0, 1]), "np" (uint8 (N, H, W, 3)) or "pil".
         """
         if output_type not in OUTPUT_TYPES:
             raise InvalidInputError(f"output_type must be one of {OUTPUT_TYPES}; got {output_type!r}.")
-        if batch_size < 1:
-            raise InvalidInputError(f"batch_size must be at least 1; got {batch_size}.")
-        source = prepare_image(source_image, "source_image", self.image_size).to(self.device)
+        engine = self.engine(fast=fast, batch_size=batch_size)
+        source = engine.prepare_source(prepare_image(source_image, "source_image", self.image_size))
         driving = prepare_frames(driving_frames, "driving_frames", self.image_size)
         if not -len(driving) <= initial_frame < len(driving):
             raise InvalidInputError(f"initial_frame {initial_frame} is outside the {len(driving)} driving frames.")
 
-        self.kp_detector.eval()
-        self.generator.eval()
-        kp_source = self.kp_detector(source)
-        source_features = self.generator.encode(source)
-        kp_driving = self.detect_keypoints(driving.to(self.device), batch_size)
-        kp_initial = kp_driving.select(initial_frame)
+        kp_driving = engine.detect(driving)
+        if find_best_frame:
+            initial_frame = best_matching_frame(source.keypoints, kp_driving)
+        kp_batches = (kp_driving.select(slice(i, i + batch_size)) for i in range(0, len(driving), batch_size))
+        motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
 
         frames = []
-        for start in self.progress_bar(range(0, len(driving), batch_size)):
-            batch = slice(start, start + batch_size)
-            kp_target = transfer_motion(
-                kp_source,
-                kp_driving.select(batch),
-                kp_initial,
-                relative=relative,
-                relative_jacobian=relative_jacobian,
-                adapt_scale=adapt_scale,
-            )
-            count = kp_target.value.shape[0]
-            output = self.generator(
-                source.expand(count, -1, -1, -1),
-                kp_driving=kp_target,
-                kp_source=KeypointOutput(
-                    value=kp_source.value.expand(count, -1, -1),
-                    jacobian=None if kp_source.jacobian is None else kp_source.jacobian.expand(count, -1, -1, -1),
-                ),
-                source_features=source_features.expand(count, -1, -1, -1),
-            )
-            frames.append(output.prediction.float().cpu())
+        with self.progress_bar(total=len(driving)) as progress:
+            for batch in engine.animate_keypoints(source, kp_batches, motion, kp_driving.select(initial_frame)):
+                frames.append(batch)
+                progress.update(len(batch))
 
         result = to_output_type(torch.cat(frames), output_type)
         return FOMMPipelineOutput(frames=result) if return_dict else (result,)
