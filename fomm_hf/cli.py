@@ -32,11 +32,29 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_convert(args) -> None:
-    from .conversion import convert_original_checkpoint, push_folder_to_hub, save_converted
+    from .conversion import convert_original_checkpoint
+    from .model_card import render_model_card
+    from .pipelines.export import push_folder_to_hub, write_pipeline_folder
 
     converted = convert_original_checkpoint(args.config, args.checkpoint, align_corners=args.align_corners)
     name = Path(args.checkpoint).name.split(".")[0]
-    folder = save_converted(converted, args.output, repo_id=args.push_to_hub, source_name=name)
+    card = render_model_card(
+        converted.kp_detector,
+        converted.generator,
+        converted.image_size,
+        repo_id=args.push_to_hub or str(args.output),
+        model_name=f"First Order Motion Model ({name})",
+        training_description=(
+            f"Converted from the original implementation's checkpoint `{name}` with `fomm convert`; "
+            "weights and architecture are the original's."
+        ),
+        evaluation_table="See the paper (arXiv 2003.00196) for the original checkpoints' results.",
+        tags=["converted"],
+    )
+    folder = write_pipeline_folder(
+        args.output, converted.kp_detector, converted.generator, converted.image_size,
+        discriminator=converted.discriminator, model_card=card,
+    )
     print(f"Saved pipeline to {folder}")
     if args.push_to_hub:
         url = push_folder_to_hub(folder, args.push_to_hub, private=args.private)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import diffusers.utils.hub_utils
 from fomm_hf import FOMMPipeline, KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
-from fomm_hf.conversion import export
+from fomm_hf.pipelines import export
 from fomm_hf.errors import InvalidInputError
 
 from .conftest import REFERENCE, needs

@@ -34,3 +34,28 @@ def side_by_side(source: torch.Tensor, driving: torch.Tensor, kp_driving: torch.
     """(3, H, W) source, driving frame and result, (K, 2) driving keypoints -> (H, 3W, 3) uint8."""
     panels = [to_uint8_image(source), draw_keypoints(to_uint8_image(driving), kp_driving), to_uint8_image(result)]
     return np.concatenate(panels, axis=1)
+
+
+def training_row(
+    source: torch.Tensor,
+    driving: torch.Tensor,
+    kp_source: torch.Tensor,
+    kp_driving: torch.Tensor,
+    deformed: torch.Tensor,
+    occlusion: torch.Tensor,
+    prediction: torch.Tensor,
+) -> np.ndarray:
+    """source with keypoints | driving with keypoints | deformed source | occlusion map | prediction.
+
+    Images (3, H, W), occlusion (1, h, w) in [0, 1] (resized to H, W), keypoints (K, 2) -> (H, 5W, 3) uint8.
+    """
+    size = source.shape[1:]
+    occlusion = torch.nn.functional.interpolate(occlusion[None].float(), size=size, mode="bilinear")[0].expand(3, -1, -1)
+    panels = [
+        draw_keypoints(to_uint8_image(source), kp_source),
+        draw_keypoints(to_uint8_image(driving), kp_driving),
+        to_uint8_image(deformed),
+        to_uint8_image(occlusion),
+        to_uint8_image(prediction),
+    ]
+    return np.concatenate(panels, axis=1)

@@ -116,6 +116,7 @@ class VideoWriter:
             if self._encoder.returncode != 0:
                 raise RuntimeError(f"ffmpeg failed to encode {self.path}: {self._encoder_errors()}")
             video = self._encoder_output if self.audio_source is None else self._add_audio(self._encoder_output)
+            os.chmod(video, 0o666 & ~current_umask())  # mkstemp makes private files; results are ordinary files
             os.replace(video, self.path)
         finally:
             self.discard()
@@ -204,3 +205,9 @@ def to_uint8_frames(frames) -> np.ndarray:
     if frames.shape[-1] != 3:
         raise InvalidInputError(f"Frames must have 3 (RGB) channels last; got shape {frames.shape}.")
     return frames
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

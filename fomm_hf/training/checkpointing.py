@@ -1,0 +1,52 @@
+"""Atomic training checkpoints: a checkpoint folder exists under its final name only once complete.
+
+``accelerator.save_state`` writes into ``checkpoints/.incomplete-<step>``; when every process has
+finished writing, the main process renames it to ``checkpoints/checkpoint-<step>`` (a rename is atomic).
+A run killed while saving leaves only an ``.incomplete-*`` folder, which resuming ignores.
+"""
+
+import re
+import shutil
+from pathlib import Path
+from typing import Optional
+
+CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
+
+
+def checkpoints_dir(output_dir) -> Path:
+    return Path(output_dir) / "checkpoints"
+
+
+def latest_checkpoint(output_dir) -> Optional[Path]:
+    """The complete checkpoint with the highest step, or None."""
+    folder = checkpoints_dir(output_dir)
+    if not folder.is_dir():
+        return None
+    steps = {int(m.group(1)): p for p in folder.iterdir() if (m := CHECKPOINT_PATTERN.match(p.name)) and p.is_dir()}
+    return steps[max(steps)] if steps else None
+
+
+def save_checkpoint(accelerator, output_dir, step: int, keep: int = 3) -> Path:
+    """Saves the full training state (models, optimizers, schedulers, RNGs, registered objects); all processes
+    must call it. Keeps the ``keep`` most recent complete checkpoints."""
+    folder = checkpoints_dir(output_dir)
+    staging, final = folder / f".incomplete-{step}", folder / f"checkpoint-{step}"
+    if accelerator.is_main_process:
+        folder.mkdir(parents=True, exist_ok=True)
+        for leftover in folder.glob(".incomplete-*"):
+            shutil.rmtree(leftover)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(staging))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+        complete = sorted(
+            (p for p in folder.iterdir() if CHECKPOINT_PATTERN.match(p.name)),
+            key=lambda p: int(CHECKPOINT_PATTERN.match(p.name).group(1)),
+        )
+        for old in complete[:-keep]:
+            shutil.rmtree(old)
+    accelerator.wait_for_everyone()
+    return final

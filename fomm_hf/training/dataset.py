@@ -1,0 +1,115 @@
+"""Video datasets in the original layout: ``root/train/`` and ``root/test/``, one entry per video.
+
+An entry is a video file (.mp4, .gif, .mov, ...), a folder of frames, or a horizontal strip image (.png,
+.jpg) of frames side by side. With ``id_sampling``, entries are named ``ID#chunk.ext`` and training samples
+an identity first, then one of its chunks, so that identities with many chunks do not dominate.
+"""
+
+import random
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import PIL.Image
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import InvalidInputError
+from ..pipelines.image_inputs import resize_frames
+from ..video import open_video
+from .augmentation import ClipAugmentation
+
+VIDEO_EXTENSIONS = (".mp4", ".gif", ".mov", ".webm", ".avi", ".mkv")
+STRIP_EXTENSIONS = (".png", ".jpg", ".jpeg")
+FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def read_image(path: Path) -> np.ndarray:
+    with PIL.Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def list_frames(folder: Path) -> list:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_EXTENSIONS)
+
+
+def read_clip(path: Path, frame_shape, frame_indices=None) -> torch.Tensor:
+    """Frames of a dataset entry as a float tensor (T, 3, H, W) in [0, 1], resized to ``frame_shape``.
+
+    ``frame_indices`` selects frames (in the given order); None keeps all. For folders only the selected
+    frames are read.
+    """
+    height, width = frame_shape[:2]
+    if path.is_dir():
+        files = list_frames(path)
+        chosen = files if frame_indices is None else [files[i] for i in frame_indices]
+        frames = np.stack([read_image(f) for f in chosen])
+    elif path.suffix.lower() in STRIP_EXTENSIONS:
+        strip = read_image(path)  # (H, T * W, 3): frames side by side
+        frames = strip.reshape(strip.shape[0], -1, width, 3).transpose(1, 0, 2, 3)
+        frames = frames if frame_indices is None else frames[list(frame_indices)]
+    else:
+        with open_video(path) as video:
+            frames = np.stack(list(video.frames()))
+        frames = frames if frame_indices is None else frames[list(frame_indices)]
+    clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255
+    return resize_frames(clip, (height, width))
+
+
+def count_frames(path: Path, frame_shape) -> int:
+    if path.is_dir():
+        return len(list_frames(path))
+    if path.suffix.lower() in STRIP_EXTENSIONS:
+        with PIL.Image.open(path) as image:
+            return image.width // frame_shape[1]
+    with open_video(path) as video:
+        return sum(1 for _ in video.frames())
+
+
+def is_entry(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in VIDEO_EXTENSIONS + STRIP_EXTENSIONS
+
+
+class FramesDataset(Dataset):
+    """Training items: {"source", "driving"}: two random frames (3, H, W) of one video, augmented together.
+    Test items: {"video": (T, 3, H, W), "name"}."""
+
+    def __init__(
+        self,
+        root_dir,
+        frame_shape=(256, 256, 3),
+        id_sampling: bool = False,
+        is_train: bool = True,
+        augmentation_params: Optional[dict] = None,
+        num_repeats: int = 1,
+    ):
+        root = Path(root_dir)
+        if not (root / "train").is_dir() or not (root / "test").is_dir():
+            raise InvalidInputError(f"{root} must contain train/ and test/ folders of videos (the original layout).")
+        self.root = root / ("train" if is_train else "test")
+        self.entries = sorted(p for p in self.root.iterdir() if is_entry(p))
+        if not self.entries:
+            raise InvalidInputError(f"{self.root} holds no videos (.mp4/.gif/.mov, folders of frames or .png strips).")
+        self.frame_shape = tuple(frame_shape)
+        self.is_train = is_train
+        self.id_sampling = id_sampling and is_train
+        self.num_repeats = num_repeats if is_train else 1
+        self.augment = ClipAugmentation(**(augmentation_params or {})) if is_train else None
+        if self.id_sampling:
+            self.ids = sorted({p.name.split("#")[0] for p in self.entries})
+            self.chunks = {i: [p for p in self.entries if p.name.split("#")[0] == i] for i in self.ids}
+
+    def __len__(self) -> int:
+        return self.num_repeats * (len(self.ids) if self.id_sampling else len(self.entries))
+
+    def __getitem__(self, index: int) -> dict:
+        if not self.is_train:
+            path = self.entries[index]
+            return {"video": read_clip(path, self.frame_shape), "name": path.name}
+
+        index %= len(self.ids) if self.id_sampling else len(self.entries)
+        path = random.choice(self.chunks[self.ids[index]]) if self.id_sampling else self.entries[index]
+        num_frames = count_frames(path, self.frame_shape)
+        frame_indices = sorted(random.choices(range(num_frames), k=2))  # with replacement, as the original
+        clip = self.augment(read_clip(path, self.frame_shape, frame_indices))
+        return {"source": clip[0], "driving": clip[1]}

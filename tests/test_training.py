@@ -1,0 +1,259 @@
+"""Training with accelerate: real distributed steps, kill-and-resume, losses against independent computations."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from fomm_hf import FOMMPipeline, KeypointOutput
+from fomm_hf.errors import CheckpointError
+from fomm_hf.training import FramesDataset, Trainer, TrainingArguments, load_training_config
+from fomm_hf.training.checkpointing import latest_checkpoint
+from fomm_hf.training.losses import ImagePyramid, RandomTransform, equivariance_losses, perceptual_loss
+from fomm_hf.training.objective import unwrap
+from fomm_hf.training.vgg import Vgg19Features
+
+from .conftest import REPO_ROOT
+from .training_data import moving_disc_clip, write_dataset
+
+CONFIG = REPO_ROOT / "configs" / "test-tiny.yaml"
+TRAIN = [sys.executable, str(REPO_ROOT / "train_accelerate.py"), "--config", str(CONFIG)]
+
+
+@pytest.fixture(scope="module")
+def dataset_root(tmp_path_factory):
+    return write_dataset(tmp_path_factory.mktemp("data"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_of(output_dir) -> str:
+    return (Path(output_dir) / "train_log.txt").read_text()
+
+
+def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path):
+    output = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), *TRAIN[1:], "--data_dir", str(dataset_root), "--output_dir", str(output),
+               "--max_steps", "3", "--batch_size", "2", "--perceptual-backbone", "random", "--log_every", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = log_of(output)
+    assert "world size 2" in log
+    assert "weights identical across 2 processes: True" in log
+    assert "step 3 " in log
+
+    pipe = FOMMPipeline.from_pretrained(output / "pipeline")
+    pipe.set_progress_bar_config(disable=True)
+    frames = torch.from_numpy(moving_disc_clip(7, 4, 64)).permute(0, 3, 1, 2).float() / 255
+    animated = pipe(frames[0], frames).frames
+    assert animated.shape == (4, 3, 64, 64) and torch.isfinite(animated).all()
+
+
+def training_args(output_dir, dataset_root, **overrides) -> TrainingArguments:
+    defaults = dict(output_dir=str(output_dir), data_dir=str(dataset_root), perceptual_backbone="random",
+                    checkpoint_every=2, image_every=0, log_every=1, batch_size=2)
+    return TrainingArguments(**{**defaults, **overrides})
+
+
+def snapshot(trainer: Trainer) -> dict:
+    models = {name: unwrap(getattr(trainer, name)) for name in ("kp_detector", "generator", "discriminator")}
+    return {
+        "weights": {n: {k: v.clone() for k, v in m.state_dict().items()} for n, m in models.items()},
+        "optimizers": [o.state_dict() for o in trainer.optimizers],
+        "step": trainer.state.step,
+    }
+
+
+def test_resume_continues_step_count_optimizer_state_and_weights(dataset_root, tmp_path):
+    config = load_training_config(CONFIG)
+    first = Trainer(config, training_args(tmp_path, dataset_root, max_steps=4))
+    first.train()
+    before = snapshot(first)
+    assert latest_checkpoint(tmp_path).name == "checkpoint-4"
+    # A checkpoint half written when the run was killed must never be the one resumed from.
+    half_written = tmp_path / "checkpoints" / ".incomplete-6"
+    half_written.mkdir()
+    (half_written / "model.safetensors").write_bytes(b"truncated")
+
+    second = Trainer(config, training_args(tmp_path, dataset_root, max_steps=6, resume=True))
+    second.resume()
+    after = snapshot(second)
+    assert after["step"] == 4
+    for name, weights in before["weights"].items():
+        for key, tensor in weights.items():
+            assert torch.equal(after["weights"][name][key], tensor), (name, key)
+    for saved, loaded in zip(before["optimizers"], after["optimizers"]):
+        assert saved["param_groups"] == loaded["param_groups"]
+        for index, state in saved["state"].items():
+            assert int(loaded["state"][index]["step"]) == int(state["step"]) == 4
+            assert torch.equal(loaded["state"][index]["exp_avg"], state["exp_avg"])
+    second.train()
+    assert second.state.step == 6
+    assert "resumed from checkpoint-4 (step 4" in log_of(tmp_path)
+
+
+def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tmp_path):
+    common = [*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--checkpoint_every", "1",
+              "--batch_size", "2", "--perceptual-backbone", "random", "--image_every", "0"]
+    process = subprocess.Popen([*common, "--max_steps", "10000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (tmp_path / "checkpoints" / "checkpoint-3").exists():
+        time.sleep(0.2)
+    time.sleep(0.3)  # into the middle of later steps and checkpoint writes
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    resumed_from = latest_checkpoint(tmp_path)
+    assert resumed_from is not None
+    step = int(resumed_from.name.split("-")[1])
+
+    result = subprocess.run([*common, "--max_steps", str(step + 2), "--resume"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = log_of(tmp_path)
+    assert f"resumed from checkpoint-{step} (step {step}" in log
+    assert f"step {step + 2} " in log
+    assert not list((tmp_path / "checkpoints").glob(".incomplete-*"))
+
+
+def test_reconstruction_mode_reports_l1(dataset_root, tmp_path):
+    subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--max_steps", "1",
+                    "--batch_size", "2", "--perceptual-backbone", "random"], check=True, capture_output=True)
+    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--mode",
+                             "reconstruction"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Reconstruction L1:" in result.stdout
+    import json
+
+    report = json.loads((tmp_path / "reconstruction.json").read_text())
+    assert report["num_videos"] == 2 and report["num_frames"] == 12 and 0 < report["mean_l1"] < 1
+
+
+def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path):
+    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path),
+                             "--max_steps", "1"], capture_output=True, text=True, env={**os.environ,
+                                                                                     "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 2
+    assert "VGG19 ImageNet weights are not available" in result.stderr and "--perceptual-backbone random" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# Losses --------------------------------------------------------------------------------------------------
+
+
+def test_equivariance_loss_is_zero_for_an_exactly_equivariant_detector():
+    transform = RandomTransform(3, sigma_affine=0.1, generator=torch.Generator().manual_seed(0))
+    kp_driving = KeypointOutput(value=torch.rand(3, 5, 2) * 1.6 - 0.8, jacobian=torch.eye(2) + 0.2 * torch.randn(3, 5, 2, 2))
+    linear, offset = transform.theta[:, :, :2], transform.theta[:, :, 2]
+    inverse = torch.linalg.inv(linear)
+    # What an equivariant detector sees in the warped frame: the keypoints mapped back, Jacobians A^-1 J.
+    value = torch.einsum("bij,bnj->bni", inverse, kp_driving.value - offset[:, None])
+    kp_transformed = KeypointOutput(value=value.requires_grad_(True), jacobian=inverse[:, None] @ kp_driving.jacobian)
+    value_loss, jacobian_loss = equivariance_losses(kp_driving, kp_transformed, transform)
+    assert value_loss.item() < 1e-6 and jacobian_loss.item() < 1e-5
+
+    shifted = KeypointOutput(value=(value + 0.05).detach().requires_grad_(True), jacobian=kp_transformed.jacobian)
+    assert equivariance_losses(kp_driving, shifted, transform)[0].item() > 0.01
+
+
+def test_thin_plate_spline_jacobian_matches_finite_differences():
+    transform = RandomTransform(2, sigma_affine=0.05, sigma_tps=0.05, points_tps=5,
+                                generator=torch.Generator().manual_seed(1))
+    points = (torch.rand(2, 7, 2, dtype=torch.float64) * 1.6 - 0.8).requires_grad_(True)
+    transform.theta, transform.control_params = transform.theta.double(), transform.control_params.double()
+    jacobian = transform.jacobian(points)  # (2, 7, 2, 2)
+    eps = 1e-6
+    for axis in range(2):
+        step = torch.zeros_like(points)
+        step[..., axis] = eps
+        numeric = (transform.warp_coordinates(points + step) - transform.warp_coordinates(points - step)) / (2 * eps)
+        torch.testing.assert_close(jacobian[..., :, axis], numeric.detach(), atol=1e-6, rtol=1e-5)
+
+
+def test_warped_frame_samples_the_transformed_grid():
+    transform = RandomTransform(1, sigma_affine=0.0)  # the identity
+    frame = torch.rand(1, 3, 16, 16)
+    torch.testing.assert_close(transform.warp_frame(frame, align_corners=True), frame, atol=1e-6, rtol=0)
+
+
+def test_perceptual_pyramid_matches_a_hand_computation_on_one_scale():
+    torch.manual_seed(0)
+    vgg = Vgg19Features()
+    prediction, target = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    pyramid = ImagePyramid([1])
+    loss = perceptual_loss(vgg, pyramid(prediction), pyramid(target), [2.0, 0, 0, 0, 0])
+    conv = vgg.features[0]
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+    def relu1_1(x):
+        return torch.relu(torch.nn.functional.conv2d((x - mean) / std, conv.weight, conv.bias, padding=1))
+
+    expected = 2.0 * (relu1_1(prediction) - relu1_1(target)).abs().mean()
+    torch.testing.assert_close(loss, expected)
+
+
+def test_image_pyramid_scales():
+    levels = ImagePyramid([1, 0.5, 0.25])(torch.rand(1, 3, 64, 64))
+    assert [tuple(v.shape[2:]) for v in levels.values()] == [(64, 64), (32, 32), (16, 16)]
+
+
+def test_vgg_weights_load_from_a_timm_layout_file(tmp_path):
+    reference = Vgg19Features()
+    state = {f"features.{k}": v.clone() for k, v in reference.features.state_dict().items()}
+    state["pre_logits.fc1.weight"] = torch.zeros(4, 4)  # classifier tensors are ignored
+    save_file(state, tmp_path / "model.safetensors")
+    loaded = Vgg19Features().load_feature_weights(tmp_path / "model.safetensors")
+    for key, value in reference.features.state_dict().items():
+        assert torch.equal(loaded.features.state_dict()[key], value)
+    del state["features.34.weight"]
+    save_file(state, tmp_path / "partial.safetensors")
+    with pytest.raises(CheckpointError, match="features.34.weight"):
+        Vgg19Features().load_feature_weights(tmp_path / "partial.safetensors")
+
+
+# Data ---------------------------------------------------------------------------------------------------
+
+
+def test_dataset_reads_strips_folders_and_videos_alike(dataset_root, tmp_path):
+    train = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation_params={})
+    item = train[0]
+    assert item["source"].shape == item["driving"].shape == (3, 64, 64)
+    assert len(train) == 6
+    test = FramesDataset(dataset_root, frame_shape=(64, 64, 3), is_train=False)
+    strip, folder = test[0], test[1]
+    expected = torch.from_numpy(moving_disc_clip(1000, 6, 64)).permute(0, 3, 1, 2).float() / 255
+    torch.testing.assert_close(strip["video"], expected)
+    assert folder["video"].shape == (6, 3, 64, 64)
+
+
+def test_id_sampling_and_repeats(tmp_path):
+    root = write_dataset(tmp_path, num_train=4, num_test=1)
+    for i, path in enumerate(sorted((root / "train").iterdir())):
+        path.rename(path.with_name(f"person{i % 2}#{path.name}"))
+    dataset = FramesDataset(root, frame_shape=(64, 64, 3), id_sampling=True, num_repeats=3)
+    assert dataset.ids == ["person0", "person1"] and len(dataset) == 6
+    assert dataset[5]["source"].shape == (3, 64, 64)
+
+
+def test_augmentation_keeps_shapes_and_ranges():
+    from fomm_hf.training.augmentation import ClipAugmentation, adjust_hue
+
+    clip = torch.rand(2, 3, 32, 32)
+    augment = ClipAugmentation(flip_param={"horizontal_flip": True, "time_flip": True},
+                               jitter_param={"brightness": 0.1, "contrast": 0.1, "saturation": 0.1, "hue": 0.1},
+                               resize_param={"ratio": [0.9, 1.1]}, crop_param={"size": [32, 32]})
+    for _ in range(5):
+        out = augment(clip)
+        assert out.shape == clip.shape and 0 <= out.min() and out.max() <= 1
+    torch.testing.assert_close(adjust_hue(clip, 0.0), clip, atol=1e-5, rtol=0)
+    torch.testing.assert_close(adjust_hue(adjust_hue(clip, 0.3), -0.3), clip, atol=1e-4, rtol=0)
