@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--num_workers", type=int, default=0, help="data loading processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even where a GPU is available")
+    parser.add_argument("--channels_last", action="store_true",
+                        help="NHWC activations (see benchmarks/train_speed.py for when it helps)")
     parser.add_argument("--push_to_hub", metavar="REPO_ID", help="upload the final pipeline folder to this repo")
     parser.add_argument("--model", help="reconstruction mode: pipeline to evaluate (default: OUTPUT_DIR/pipeline)")
     return parser.parse_args(argv)

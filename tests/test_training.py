@@ -126,9 +126,12 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tm
     assert not list((tmp_path / "checkpoints").glob(".incomplete-*"))
 
 
-def test_reconstruction_mode_reports_l1(dataset_root, tmp_path):
-    subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--max_steps", "1",
-                    "--batch_size", "2", "--perceptual-backbone", "random"], check=True, capture_output=True)
+def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_path):
+    trained = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--max_steps",
+                              "2", "--batch_size", "2", "--perceptual-backbone", "random", "--mixed_precision", "bf16",
+                              "--log_every", "1"], capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "mixed precision bf16" in log_of(tmp_path) and "step 2 " in log_of(tmp_path)
     result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--mode",
                              "reconstruction"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -16,6 +16,7 @@ import torch
 
 from fomm_hf.errors import InvalidInputError
 from fomm_hf.video import VideoWriter, fit_square, iter_batches, open_video, prepare_video_frames
+from fomm_hf.video.ffmpeg import StatedInfo, parse_header
 
 CARPHONE = Path(__file__).resolve().parents[2] / "shared" / "media" / "carphone.mp4"
 
@@ -130,6 +131,47 @@ def test_reads_video_formats(media, name, output_args):
     assert all(frame.shape == (64, 96, 3) and frame.dtype == np.uint8 for frame in frames)
 
 
+def test_webm_without_a_stated_duration_is_measured(media):
+    """Browsers' MediaRecorder (webcam recordings) writes webm as a stream: its header states no duration."""
+    recording = media / "recording.webm"
+    recording.write_bytes(
+        ffmpeg(
+            "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=2",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+            "-c:v", "libvpx", "-c:a", "libopus", "-f", "webm", "pipe:",
+        )
+    )  # fmt: skip
+    header = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", recording], capture_output=True, text=True, check=False
+    ).stderr
+    assert "Duration: N/A" in header
+    with open_video(recording) as video:
+        assert (video.fps, video.size, video.num_frames, video.has_audio) == (25.0, (96, 64), 50, True)
+        assert video.duration == pytest.approx(2.0, abs=0.05)
+        frames = list(video.frames())
+    assert len(frames) == 50
+    assert all(frame.shape == (64, 96, 3) and frame.dtype == np.uint8 for frame in frames)
+    with open_video(recording, fps=10) as video:
+        assert (video.fps, video.num_frames) == (10, 20)
+        assert len(list(video.frames())) == 20
+
+
+def test_header_parsing():
+    header = """Input #0, matroska,webm, from 'recording.webm':
+  Metadata:
+    encoder         : Chrome
+  Duration: N/A, start: 0.000000, bitrate: N/A
+  Stream #0:0(eng): Audio: opus, 48000 Hz, mono, fltp (default)
+  Stream #0:1(eng): Video: vp8, yuv420p(progressive), 640x480, SAR 1:1 DAR 4:3, 29.97 fps, 1k tbr, 1k tbn (default)
+At least one output file must be specified
+"""
+    assert parse_header(header) == StatedInfo(has_video=True, has_audio=True, fps=30000 / 1001, duration=None)
+    timebase_only = header.replace("Duration: N/A", "Duration: 01:02:03.50").replace("29.97 fps, ", "")
+    assert parse_header(timebase_only) == StatedInfo(has_video=True, has_audio=True, fps=1000.0, duration=3723.5)
+    cover_art = "  Stream #0:1: Video: mjpeg (Baseline), yuvj420p, 600x600, 90k tbr, 90k tbn (attached pic)"
+    assert parse_header(header.replace(header.splitlines()[5], cover_art)).has_video is False
+
+
 def test_rotated_phone_video_comes_out_upright(media, silent_clip):
     rotated = media / "rotated.mp4"
     ffmpeg("-display_rotation", 90, "-i", silent_clip, "-c", "copy", rotated)
@@ -177,6 +219,19 @@ def test_unreadable_file_raises_invalid_input(tmp_path, kind):
     path = make_unreadable(tmp_path, kind)
     with pytest.raises(InvalidInputError, match=path.name):
         open_video(path)
+
+
+def test_unreadable_file_gives_the_reason_ffmpeg_gives(tmp_path):
+    with pytest.raises(InvalidInputError, match="Invalid data found when processing input") as error:
+        open_video(make_unreadable(tmp_path, "text"))
+    assert "output file" not in str(error.value)
+
+
+def test_file_without_streams_is_not_a_video(tmp_path):
+    no_frames = tmp_path / "no_frames.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=48x40:duration=1", "-frames:v", 0, *H264, no_frames)
+    with pytest.raises(InvalidInputError, match="no video stream"):
+        open_video(no_frames)
 
 
 def test_audio_only_file_is_not_a_video(tmp_path):

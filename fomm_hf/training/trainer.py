@@ -46,6 +46,7 @@ class TrainingArguments:
     num_workers: int = 0
     seed: int = 0
     cpu: bool = False  # train on the CPU even where a GPU is available
+    channels_last: bool = False  # NHWC activations: faster for small models on CPU, far slower for vox-256 (measured)
     push_to_hub: Optional[str] = None
     command: str = ""  # the command line, recorded in the model card
 
@@ -116,6 +117,10 @@ class Trainer:
                 torch.nn.SyncBatchNorm.convert_sync_batchnorm(m) for m in (kp_detector, generator, discriminator)
             )
 
+        self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+        kp_detector, generator, discriminator = (
+            m.to(memory_format=self.memory_format) for m in (kp_detector, generator, discriminator)
+        )
         betas = (0.5, 0.999)
         optimizers = [
             torch.optim.Adam(kp_detector.parameters(), lr=params.get("lr_kp_detector", 2e-4), betas=betas),
@@ -145,6 +150,7 @@ class Trainer:
             kp_detector, generator, discriminator, *optimizers, dataloader
         )
         self.schedulers = [accelerator.prepare_scheduler(s) for s in schedulers]
+        self.models = (self.kp_detector, self.generator, self.discriminator)
         self.state = TrainingState()
         accelerator.register_for_checkpointing(self.state)
 
@@ -190,24 +196,7 @@ class Trainer:
         self.log(f"resumed from {checkpoint.name} (step {self.state.step}, epoch {self.state.epoch})")
 
     def train_step(self, batch: dict):
-        accelerator, objective = self.accelerator, self.objective
-        optimizer_kp, optimizer_generator, optimizer_discriminator = self.optimizers
-        with accelerator.accumulate(self.kp_detector, self.generator, self.discriminator):
-            with accelerator.autocast():
-                losses, generated = objective.generator_losses(batch)
-            accelerator.backward(sum(losses.values()))
-            optimizer_kp.step()
-            optimizer_generator.step()
-            optimizer_kp.zero_grad()
-            optimizer_generator.zero_grad()
-            if objective.adversarial:
-                with accelerator.autocast():
-                    discriminator_losses = objective.discriminator_losses(batch, generated)
-                accelerator.backward(sum(discriminator_losses.values()))
-                optimizer_discriminator.step()
-                optimizer_discriminator.zero_grad()
-                losses.update(discriminator_losses)
-        return losses, generated
+        return training_step(self.accelerator, self.objective, self.optimizers, self.models, batch)
 
     def train(self) -> Path:
         accelerator, state, args = self.accelerator, self.state, self.args
@@ -225,6 +214,7 @@ class Trainer:
             if state.batches_in_epoch:
                 loader = accelerator.skip_first_batches(self.dataloader, state.batches_in_epoch)
             for batch in loader:
+                batch = {k: v.contiguous(memory_format=self.memory_format) for k, v in batch.items()}
                 losses, generated = self.train_step(batch)
                 state.batches_in_epoch += 1
                 if not accelerator.sync_gradients:
@@ -288,14 +278,37 @@ class Trainer:
                 model_name=f"First Order Motion Model ({self.config.path.stem})",
                 training_description=training_description(self.config, self.args, state, accelerator, last),
             )
+            # The discriminator is kept for fine-tuning only where it was trained (adversarial configs).
             write_pipeline_folder(folder, kp_detector, generator, self.config.models.image_size,
-                                  discriminator=discriminator, model_card=card)
+                                  discriminator=discriminator if self.objective.adversarial else None, model_card=card)
             self.log(f"saved pipeline to {folder}")
             if self.args.push_to_hub:
                 url = push_folder_to_hub(folder, self.args.push_to_hub)
                 self.log(f"pushed to {self.args.push_to_hub}: {url}")
         accelerator.wait_for_everyone()
         return folder
+
+
+def training_step(accelerator: Accelerator, objective: FOMMObjective, optimizers, models, batch: dict):
+    """One optimisation step (or accumulation micro-step): keypoint detector and generator, then the
+    discriminator when the objective is adversarial. Returns the losses and the generator's outputs."""
+    optimizer_kp, optimizer_generator, optimizer_discriminator = optimizers
+    with accelerator.accumulate(*models):
+        with accelerator.autocast():
+            losses, generated = objective.generator_losses(batch)
+        accelerator.backward(sum(losses.values()))
+        optimizer_kp.step()
+        optimizer_generator.step()
+        optimizer_kp.zero_grad()
+        optimizer_generator.zero_grad()
+        if objective.adversarial:
+            with accelerator.autocast():
+                discriminator_losses = objective.discriminator_losses(batch, generated)
+            accelerator.backward(sum(discriminator_losses.values()))
+            optimizer_discriminator.step()
+            optimizer_discriminator.zero_grad()
+            losses.update(discriminator_losses)
+    return losses, generated
 
 
 def training_description(config, args, state, accelerator, last_losses: dict) -> str:

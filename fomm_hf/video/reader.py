@@ -27,7 +27,8 @@ class DrivingVideo:
         path: the video file or folder of frames.
         fps: frames per second of the frames that ``frames()`` yields.
         size: (width, height) of the frames.
-        num_frames: number of frames; exact for folders, estimated from the header for video files.
+        num_frames: number of frames; exact for folders, estimated from the header (or from the packets, if the
+            header states no length) for video files.
         duration: length in seconds.
         has_audio: whether the file has an audio track.
 
@@ -79,8 +80,9 @@ class VideoFile(DrivingVideo):
     Frames are sampled at the constant rate ``fps`` (ffmpeg repeats or drops frames of variable-frame-rate
     files), so frame i shows time i / fps and stays in sync with the audio. Unlike moviepy's reader, the stream
     ends where decoding ends: a truncated file yields the frames that decode, then a warning, instead of copies
-    of its last frame. The header is read with moviepy; the frame size is read from the first decoded frame,
-    because it includes ffmpeg's automatic rotation of phone videos, which moviepy 2.2 misses.
+    of its last frame. The frame rate and length are read from the header (``probe_media``), or measured when
+    the header states no length (browsers' webcam recordings); the frame size is read from the first decoded
+    frame, because it includes ffmpeg's automatic rotation of phone videos. Cover art is not a video stream.
     """
 
     def __init__(self, path: Path, fps: Optional[float] = None):
@@ -89,7 +91,7 @@ class VideoFile(DrivingVideo):
             raise InvalidInputError(f"{path} has no video stream.")
         fps = fps or info.fps or DEFAULT_FPS
         # Decoding options, shared by the first-frame probe and the frame stream.
-        self._decoding = ("-i", path, "-map", "0:v:0", "-vf", f"fps={fps_as_fraction(fps)}")
+        self._decoding = ("-i", path, "-map", "0:V:0", "-vf", f"fps={fps_as_fraction(fps)}")
         super().__init__(
             path,
             fps,

@@ -1,0 +1,98 @@
+"""The First Order Motion Model as a Gradio app, ready for Hugging Face Spaces: ``python app.py``.
+
+The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id); the limits are set by the $FOMM_APP_*
+variables (see :class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
+The animate button is also the API endpoint ``/animate``.
+"""
+
+from pathlib import Path
+import gradio as gr
+
+from fomm_hf.app import CROP_MODES, MOTION_MODES, Animator, AppSettings, find_examples
+
+EXAMPLES = Path(__file__).with_name("examples")
+
+DESCRIPTION = """\
+# First Order Motion Model for image animation
+Animate a picture with the motion of a video ([Siarohin et al., NeurIPS 2019](https://arxiv.org/abs/2003.00196)).
+Give a source image and a driving video of the same kind of object (faces for the face models), then press
+**Animate**. The result keeps the driving video's frame rate and sound.
+"""
+
+
+def build_demo(settings: AppSettings) -> gr.Blocks:
+    animator = Animator(settings)
+    results_lifetime = (settings.results_lifetime, settings.results_lifetime)
+    with gr.Blocks(title="First Order Motion Model", delete_cache=results_lifetime) as demo:
+        gr.Markdown(DESCRIPTION)
+        with gr.Row():
+            with gr.Column():
+                source_image = gr.Image(
+                    label="Source image",
+                    sources=["upload", "webcam", "clipboard"],
+                    type="numpy",
+                    height=280,
+                    elem_id="source-image",
+                )
+                crop = gr.Radio(
+                    [(label, mode) for mode, label in CROP_MODES.items()], value="centre", label="Crop the source to"
+                )
+                crop_preview = gr.Image(label="What is animated", interactive=False, height=160, elem_id="crop-preview")
+            with gr.Column():
+                driving_video = gr.Video(
+                    label="Driving video", sources=["upload", "webcam"], include_audio=True, elem_id="driving-video"
+                )
+                motion = gr.Radio(
+                    list(MOTION_MODES),
+                    value="relative",
+                    label="Motion",
+                    info="relative: the source moves as the driving video moves from its first frame (best for "
+                    "faces); absolute: the source takes the driving video's poses",
+                )
+                with gr.Row():
+                    adapt_scale = gr.Checkbox(label="Adapt scale")
+                    find_best_frame = gr.Checkbox(label="Find best frame")
+                with gr.Row():
+                    fast = gr.Checkbox(label="Fast (reduced precision)")
+                    show_keypoints = gr.Checkbox(label="Show keypoints")
+                model = gr.Textbox(
+                    label="Model", placeholder="the default model", info="a pipeline folder or Hub repo id"
+                )
+                animate_button = gr.Button("Animate", variant="primary")
+            with gr.Column():
+                result_video = gr.Video(
+                    label="Result", interactive=False, buttons=["download"], height=280, elem_id="result-video"
+                )
+                keypoints_video = gr.Video(label="Keypoints", interactive=False, buttons=["download"], visible=False)
+                status = gr.Textbox(label="Status", interactive=False, lines=3, elem_id="status")
+        if examples := find_examples(EXAMPLES):
+            gr.Examples(examples, inputs=[source_image, driving_video])
+
+        # The crop reaches `animate` through a State, which keeps it out of the API's stable parameters.
+        crop_mode = gr.State("centre")
+        crop.change(lambda mode: mode, crop, crop_mode, queue=False, api_visibility="private")
+        gr.on(
+            [source_image.change, crop.change],
+            animator.preview_crop,
+            [source_image, crop],
+            crop_preview,
+            concurrency_limit=None,
+            api_visibility="private",
+        )
+        show_keypoints.change(
+            lambda show: gr.Video(visible=show), show_keypoints, keypoints_video, queue=False, api_visibility="private"
+        )
+        animate_button.click(
+            animator.animate,
+            [source_image, driving_video, motion, adapt_scale, find_best_frame, fast, show_keypoints, model, crop_mode],
+            [result_video, keypoints_video, status],
+            api_name="animate",
+        )
+    return demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue_size)
+
+
+SETTINGS = AppSettings.from_env()
+demo = build_demo(SETTINGS)
+
+if __name__ == "__main__":
+    demo.launch(max_file_size=SETTINGS.max_file_size)

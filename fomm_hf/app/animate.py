@@ -1,0 +1,142 @@
+"""The app's animate action: a source image and a driving video in, the result video and a status line out."""
+
+import uuid
+from pathlib import Path
+from typing import Optional, Tuple
+
+import gradio as gr
+import numpy as np
+from gradio.utils import get_upload_folder
+
+from ..animation import MotionOptions
+from ..animation.render import RenderResult, animate_video
+from ..errors import InvalidInputError
+from ..video import open_video
+from .cropping import SourceCrop, crop_source
+from .errors import shown_to_user
+from .models import LoadedModel, ModelCache
+from .settings import AppSettings
+
+MOTION_MODES = ("relative", "absolute")
+
+
+class Animator:
+    """Runs animations for the app, with the models it keeps loaded and within the limits of its settings.
+
+    Results are written to Gradio's cache folder, where Gradio serves them from without a copy, and deletes
+    them ``settings.results_lifetime`` seconds later (the Blocks' ``delete_cache``).
+    """
+
+    def __init__(self, settings: AppSettings):
+        self.settings = settings
+        self.models = ModelCache(settings.cached_models, settings.batch_size)
+        self.results_dir = Path(get_upload_folder()) / "fomm_results"
+
+    def driving_limits(self, driving_video: str) -> Tuple[Optional[int], float]:
+        """(the most frames to animate, or None, and the length in seconds) of the driving video."""
+        try:
+            with open_video(driving_video) as video:
+                return self.settings.frame_limit(video.fps), video.duration
+        except InvalidInputError as error:
+            raise InvalidInputError(f"The driving video cannot be used: {error}") from None
+
+    def preview_crop(self, source_image: Optional[np.ndarray], crop: str) -> Optional[np.ndarray]:
+        """The square that will be animated, or nothing (with a warning saying why) if the crop fails."""
+        if source_image is None:
+            return None
+        try:
+            return crop_source(source_image, crop, self.settings.min_image_side).image
+        except InvalidInputError as error:
+            gr.Warning(str(error))
+            return None
+
+    def animate(
+        self,
+        source_image: Optional[np.ndarray],
+        driving_video: Optional[str],
+        motion: str = "relative",
+        adapt_scale: bool = False,
+        find_best_frame: bool = False,
+        fast: bool = False,
+        show_keypoints: bool = False,
+        model: Optional[str] = None,
+        crop: str = "centre",
+        progress=gr.Progress(track_tqdm=True),  # shows the progress bars of the animation in the page
+    ) -> Tuple[str, Optional[str], str]:
+        """Animates the source image with the motion of the driving video.
+
+        Args:
+            source_image: the picture to animate (a face for the face models).
+            driving_video: the video whose motion is transferred; its audio is kept.
+            motion: "relative" moves the source as the driving video moves from its first frame (or from the
+                best frame); "absolute" copies the driving keypoints as they are.
+            adapt_scale: scale the motion by the relative size of the two objects (relative motion).
+            find_best_frame: start the relative motion from the driving frame whose pose is closest to the
+                source's.
+            fast: reduced-precision convolutions where the hardware runs them faster.
+            show_keypoints: also return source | driving with keypoints | result, side by side.
+            model: a pipeline folder or Hub repo id; empty for the app's default model.
+
+        Returns:
+            The result video, the keypoints video (None unless show_keypoints) and a status line.
+        """
+        with shown_to_user(uploads=[driving_video]):
+            if source_image is None:
+                raise InvalidInputError("No source image: upload one, paste one, or take a webcam snapshot.")
+            if not driving_video:
+                raise InvalidInputError("No driving video: upload one or record one with the webcam.")
+            if motion not in MOTION_MODES:
+                raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
+            source = crop_source(source_image, crop, self.settings.min_image_side)
+            frame_limit, driving_seconds = self.driving_limits(driving_video)
+            loaded = self.models.get((model or "").strip() or None, fast)
+            self.results_dir.mkdir(parents=True, exist_ok=True)
+            output = self.results_dir / f"animation-{uuid.uuid4().hex[:12]}.mp4"
+            result = animate_video(
+                loaded.engine,
+                loaded.image_size,
+                source.image,
+                driving_video,
+                output,
+                motion=MotionOptions(relative=motion == "relative", adapt_scale=adapt_scale),
+                find_best_frame=find_best_frame,
+                keypoints_path=output.with_name(f"{output.stem}-keypoints.mp4") if show_keypoints else None,
+                max_frames=frame_limit,
+            )
+        status = describe(
+            result, loaded, source, frame_limit, driving_seconds, find_best_frame and motion == "relative"
+        )
+        keypoints = str(result.keypoints_output) if result.keypoints_output else None
+        return str(result.output), keypoints, status
+
+
+def describe(
+    result: RenderResult,
+    model: LoadedModel,
+    source: SourceCrop,
+    frame_limit: Optional[int],
+    driving_seconds: float,
+    relative_from_best: bool,
+) -> str:
+    """The status line: what was made, how, and anything left out."""
+    precision = str(model.engine.dtype).removeprefix("torch.")
+    animated_seconds = result.num_frames / result.fps
+    lines = [
+        f"{result.num_frames} frames at {result.fps:.5g} fps ({animated_seconds:.1f} s) animated in "
+        f"{result.seconds:.1f} s on {result.device} ({precision}) with the model {model.name}."
+    ]
+    if result.truncated:
+        lines.append(
+            f"Cut: the driving video is {driving_seconds:.1f} s long; only its first {result.num_frames} frames "
+            f"({animated_seconds:.1f} s) were animated, the limit of this app."
+        )
+    elif result.num_frames == frame_limit:  # the header did not tell the length (e.g. webcam recordings)
+        lines.append(
+            f"Limit reached: the driving video was animated up to the limit of this app, {frame_limit} frames "
+            f"({animated_seconds:.1f} s); any frames after them were left out."
+        )
+    if relative_from_best:
+        lines.append(f"Relative motion from driving frame {result.initial_frame}, the closest to the source's pose.")
+    if source.note:
+        lines.append(source.note)
+    return "\n".join(lines)

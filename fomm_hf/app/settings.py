@@ -1,0 +1,47 @@
+"""The app's limits and defaults, set by arguments or by environment variables (for Hugging Face Spaces)."""
+
+import os
+from dataclasses import dataclass, fields
+from typing import Optional
+
+ENV_PREFIX = "FOMM_APP_"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Limits of one app instance; each field can be set through ``$FOMM_APP_<FIELD NAME IN CAPITALS>``.
+
+    Driving videos longer than ``max_seconds`` or ``max_frames`` are cut to that length (the status line says
+    so); 0 means no limit.
+    """
+
+    max_seconds: float = 30.0  # of driving video animated
+    max_frames: int = 0  # of driving video animated
+    max_file_size: str = "50mb"  # of an upload, as gradio's launch(max_file_size=...) reads it
+    min_image_side: int = 32  # pixels; smaller source images are refused
+    concurrency_limit: int = 2  # animations running at once; the others wait in the queue
+    max_queue_size: int = 32  # requests waiting; more are turned away
+    cached_models: int = 2  # loaded (model, fast) engines kept in memory
+    batch_size: int = 4  # driving frames animated together
+    results_lifetime: int = 3600  # seconds that result videos stay downloadable
+
+    @classmethod
+    def from_env(cls, **overrides) -> "AppSettings":
+        """Defaults, replaced by the $FOMM_APP_* variables that are set, replaced by ``overrides``."""
+        values = {}
+        for field in fields(cls):
+            variable = ENV_PREFIX + field.name.upper()
+            text = os.environ.get(variable)
+            if text:
+                try:
+                    values[field.name] = field.type(text)
+                except ValueError:
+                    raise ValueError(f"${variable} must be of type {field.type.__name__}; got {text!r}.") from None
+        return cls(**{**values, **overrides})
+
+    def frame_limit(self, fps: float) -> Optional[int]:
+        """The most driving frames to animate at ``fps``, or None for no limit."""
+        limits = [self.max_frames] if self.max_frames else []
+        if self.max_seconds:
+            limits.append(max(1, int(self.max_seconds * fps)))
+        return min(limits) if limits else None

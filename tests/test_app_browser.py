@@ -1,0 +1,55 @@
+"""The app in a real browser: Debian's Chromium, driven by Playwright, uploads, toggles and animates.
+
+The screenshot it takes is saved to artifacts/app_screenshot.png.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO_ROOT
+from .test_app import clip_with_audio, files, server, source_image, tiny_model  # noqa: F401 (fixtures)
+
+# Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = REPO_ROOT / "artifacts" / "app_screenshot.png"
+RESULT_PLAYABLE = "() => document.querySelector('#result-video video')?.readyState >= 2"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_a_person_animates_a_picture_in_the_browser(browser, server, source_image, clip_with_audio):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    page.locator("#source-image input[type=file]").set_input_files(str(source_image))
+    page.locator("#driving-video input[type=file]").set_input_files(str(clip_with_audio))
+    page.locator("#crop-preview img").wait_for(timeout=30_000)  # the source is uploaded and cropped
+    page.locator("#driving-video video").wait_for(timeout=30_000)
+    page.get_by_label("absolute").check()
+    page.get_by_role("button", name="Animate").click()
+
+    page.wait_for_function(RESULT_PLAYABLE, timeout=60_000)
+    page.wait_for_timeout(500)  # the outputs fade in: screenshot them once they have
+    status = page.locator("#status textarea").input_value()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert "25 frames at 25 fps" in status, status
