@@ -1,11 +1,12 @@
 """The First Order Motion Model as a Gradio app, ready for Hugging Face Spaces: ``python app.py``.
 
-The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id); the limits are set by the $FOMM_APP_*
+The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id), else the bundled demo model; the limits are set by the $FOMM_APP_*
 variables (see :class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
 The animate button is also the API endpoint ``/animate``.
 """
 
 from pathlib import Path
+
 import gradio as gr
 
 from fomm_hf.app import CROP_MODES, MOTION_MODES, Animator, AppSettings, find_examples

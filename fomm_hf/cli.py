@@ -65,7 +65,7 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help="source image to animate")
     parser.add_argument("--driving", required=True, help="driving video (mp4/mov/webm/avi/gif) or folder of frames")
     parser.add_argument("--output", required=True, help="result video (.mp4, .webm, .gif, ...)")
-    parser.add_argument("--model", help="pipeline folder or Hub repo id (default: $FOMM_MODEL)")
+    parser.add_argument("--model", help="pipeline folder or Hub repo id (default: $FOMM_MODEL, else the bundled model)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--relative", dest="relative", action="store_true", default=True,
                       help="transfer the driving motion onto the source's own pose (default)")
@@ -117,8 +117,21 @@ def run_animate(args) -> None:
         print(f"Wrote {result.keypoints_output}")
 
 
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    from .evaluate import add_arguments
+
+    add_arguments(parser)
+
+
+def run_evaluate(args) -> None:
+    from .evaluate import run
+
+    run(args)
+
+
 COMMANDS = {
     "animate": (add_animate_arguments, run_animate, "animate a source image with a driving video"),
+    "evaluate": (add_evaluate_arguments, run_evaluate, "evaluate a model on the procedural set with ground truth"),
     "convert": (add_convert_arguments, run_convert, "convert an original .pth.tar checkpoint to a pipeline folder"),
 }
 

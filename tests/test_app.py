@@ -4,7 +4,7 @@ The driving clips are made with ffmpeg (see test_video.py); the server runs in t
 """
 
 import socket
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +62,14 @@ def tiny_model(files) -> Path:
     return files / "tiny-model"
 
 
-@pytest.fixture(scope="module")
-def server(files, tiny_model):
-    """The URL of the app, serving the tiny model as its default model."""
+@contextmanager
+def running_app(files: Path, model=None):
+    """Serves app.py on a free local port; ``model`` is its default model (None: the bundled one)."""
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("FOMM_MODEL", str(tiny_model))
+        if model is None:
+            env.delenv("FOMM_MODEL", raising=False)
+        else:
+            env.setenv("FOMM_MODEL", str(model))
         env.setenv("GRADIO_TEMP_DIR", str(files / "gradio"))
         env.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         import app
@@ -74,8 +77,17 @@ def server(files, tiny_model):
         demo = app.build_demo(SETTINGS)
         port = free_port()
         demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, max_file_size=SETTINGS.max_file_size)
-        yield f"http://127.0.0.1:{port}/"
-        demo.close()
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            demo.close()
+
+
+@pytest.fixture(scope="module")
+def server(files, tiny_model):
+    """The URL of the app, serving the tiny model as its default model."""
+    with running_app(files, tiny_model) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

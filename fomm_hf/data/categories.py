@@ -8,8 +8,8 @@ What "A driven by B" keeps of B, exactly (landmarks in pixels):
 
 - faces: the head transform. Landmarks are the head transform of the pose applied to the identity's
   feature positions for the pose's expression (yaw, eyes, mouth, brows), so the ``face_centre`` trajectory
-  is B's, the eye line turns with B's head angle, and ``distance(left_eye, right_eye)`` is B's up to a
-  constant factor (A's eye spacing over B's).
+  is B's, the eye line turns with B's head angle, and ``distance(left_eye, right_eye)`` is B's times a
+  constant (the ratio of A's and B's eye spacings, ``eye_spacing * face_width``).
 - puppets: the skeleton's motion. The ``pelvis`` trajectory is B's, and so is the direction of every bone
   in ``BONES``; bone lengths are A's.
 """

@@ -113,7 +113,7 @@ def sample_puppet_identity(seed: SeedLike) -> PuppetIdentity:
 
 def sample_puppet_motion(seed: SeedLike, num_frames: int) -> list:
     """Smooth dancing: ``num_frames`` PuppetPose with arms between 5 and 135 degrees, elbows up to 90, legs
-    spread up to 24 and knees bent up to 30 degrees; hands move at most about 0.03 frame units per frame."""
+    spread up to 24 and knees bent up to 30 degrees; hands move at most about 0.04 frame units per frame."""
     rng = as_rng(seed)
     amount = rng.uniform(0.5, 1.0)
     slow = (40.0, 120.0)  # periods in frames
@@ -194,7 +194,7 @@ def pattern(identity: PuppetIdentity, outline: np.ndarray) -> list:
     else:
         columns = np.arange(left, right + period, period)
         pieces = [
-            ellipse((x + (i % 2) * period / 2, y), (0.22 * period,) * 2, num_points=12)
+            circle((x + (i % 2) * period / 2, y), 0.22 * period, num_points=12)
             for i, y in enumerate(rows)
             for x in columns
         ]
@@ -246,12 +246,10 @@ def body_parts(identity: PuppetIdentity) -> dict:
 def puppet_scene(identity: PuppetIdentity, pose: PuppetPose):
     """One frame: the shapes, back to front, and the landmarks (len(PUPPET_LANDMARKS), 2), all in frame units."""
     frames, parts = skeleton(identity, pose), body_parts(identity)
-    shapes = []
+    shapes = []  # the left limbs are mirrored, so that both shoes point outwards
     for part in ("upper_leg", "lower_leg"):
         for side, sign in SIDES:
-            # Mirror the shoes of the left leg so that they point outwards.
-            frame = frames[f"{side}_{part}"] @ affine(scale=(sign, 1))
-            shapes += transform_all(frame, parts[part])
+            shapes += transform_all(frames[f"{side}_{part}"] @ affine(scale=(sign, 1)), parts[part])
     for part in ("hips", "torso", "head"):
         shapes += transform_all(frames[part], parts[part])
     for part in ("upper_arm", "lower_arm"):

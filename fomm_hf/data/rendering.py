@@ -55,7 +55,7 @@ def coverage(contours: Sequence[np.ndarray], height: int, width: int):
         return None
     rows, columns = bottom - top, right - left
 
-    start = np.concatenate(contours)
+    start = points  # edges go from each point to the next one of its contour
     end = np.concatenate([np.roll(c, -1, axis=0) for c in contours])
     scanlines = top + (np.arange(rows * ROW_SAMPLES) + 0.5) / ROW_SAMPLES  # y of each sampling line
     y0, y1 = start[:, 1:2], end[:, 1:2]  # (E, 1)

@@ -5,19 +5,15 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import CheckpointError
-from .pipeline_fomm import FOMMPipeline
+from .pipeline_fomm import BUNDLED_MODEL, FOMMPipeline
 
 MODEL_ENV_VAR = "FOMM_MODEL"
 
 
 def load_pipeline(model: Optional[str] = None, **kwargs) -> FOMMPipeline:
-    """``FOMMPipeline.from_pretrained(model)``; without a model, the one named by $FOMM_MODEL."""
-    model = model or os.environ.get(MODEL_ENV_VAR)
-    if not model:
-        raise CheckpointError(
-            f"No model given: pass a pipeline folder or Hub repo id (--model), or set ${MODEL_ENV_VAR}. "
-            "Convert an original checkpoint with `fomm convert`."
-        )
+    """``FOMMPipeline.from_pretrained(model)``; without a model, the one named by $FOMM_MODEL, else the
+    bundled demo model."""
+    model = model or os.environ.get(MODEL_ENV_VAR) or str(BUNDLED_MODEL)
     try:
         return FOMMPipeline.from_pretrained(model, **kwargs)
     except (OSError, ValueError, KeyError) as error:

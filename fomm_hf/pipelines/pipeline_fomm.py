@@ -1,7 +1,9 @@
 """FOMMPipeline: animate a source image with the motion of driving frames, loadable from the Hub."""
 
+import os
 from dataclasses import dataclass
-from typing import List, Union
+from pathlib import Path
+from typing import List, Optional, Union
 
 import numpy as np
 import PIL.Image
@@ -15,6 +17,8 @@ from ..models import KeypointDetector, OcclusionAwareGenerator
 from .image_inputs import prepare_frames, prepare_image
 
 OUTPUT_TYPES = ("pt", "np", "pil")
+# The demo model shipped inside the package (trained on procedural cartoon faces, see README.md).
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "bundled" / "procedural-faces-64"
 
 
 @dataclass
@@ -43,6 +47,11 @@ class FOMMPipeline(DiffusionPipeline):
     """
 
     model_cpu_offload_seq = "kp_detector->generator"
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Optional[Union[str, os.PathLike]] = None, **kwargs):
+        """Loads a pipeline folder or Hub repository; without one, the bundled demo model (works offline)."""
+        return super().from_pretrained(pretrained_model_name_or_path or BUNDLED_MODEL, **kwargs)
 
     def __init__(self, kp_detector: KeypointDetector, generator: OcclusionAwareGenerator, image_size: int = 256):
         super().__init__()

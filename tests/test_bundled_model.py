@@ -1,0 +1,62 @@
+"""The bundled demo model: it loads offline with no argument and animates the bundled examples for real."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from fomm_hf import FOMMPipeline
+from fomm_hf.animation import AnimationEngine
+from fomm_hf.animation.render import animate_video
+from fomm_hf.pipelines.pipeline_fomm import BUNDLED_MODEL
+from fomm_hf.video import open_video
+
+from .conftest import REPO_ROOT
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+def frame_changes(frames: np.ndarray) -> np.ndarray:
+    """Mean absolute change between consecutive frames, (T - 1,)."""
+    frames = frames.astype(np.float32)
+    return np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))
+
+
+def test_bundled_model_is_small_and_loads_offline_without_an_argument():
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    size = sum(f.stat().st_size for f in BUNDLED_MODEL.rglob("*") if f.is_file())
+    assert size <= 25 * 2**20
+    pipe = FOMMPipeline.from_pretrained()
+    assert pipe.image_size == 64 and pipe.kp_detector.config.num_kp == 10
+    card = (BUNDLED_MODEL / "README.md").read_text()
+    assert "| model |" in card and "static_source" in card and "global_affine" in card
+
+
+def test_bundled_example_animates_with_the_driving_motion(tmp_path):
+    pipe = FOMMPipeline.from_pretrained()
+    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu")
+    result = animate_video(engine, pipe.image_size, EXAMPLES / "face.png", EXAMPLES / "driving.mp4",
+                           tmp_path / "result.mp4", progress=False)
+    with open_video(result.output) as video:
+        animated = np.stack(list(video.frames()))
+    with open_video(EXAMPLES / "driving.mp4") as video:
+        driving = np.stack(list(video.frames()))
+    assert len(animated) == len(driving) == result.num_frames
+    # Not a frozen source: the result changes from frame to frame, when and as much as the driving clip does.
+    animated_changes, driving_changes = frame_changes(animated), frame_changes(driving)
+    assert animated_changes.mean() > 0.2
+    correlation = np.corrcoef(animated_changes, driving_changes)[0, 1]
+    assert correlation > 0.5, correlation
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_bundled_model_moves_the_source_like_the_driving_frames(relative):
+    pipe = FOMMPipeline.from_pretrained()
+    pipe.set_progress_bar_config(disable=True)
+    with open_video(EXAMPLES / "driving.mp4") as video:
+        driving = np.stack(list(video.frames()))[:16]
+    frames = pipe(str(EXAMPLES / "face.png"), driving, relative=relative, output_type="np").frames
+    assert frames.shape == (16, 64, 64, 3)
+    assert not np.array_equal(frames[0], frames[-1])
+    assert torch.isfinite(torch.from_numpy(frames).float()).all()
