@@ -192,7 +192,7 @@ def memory_run(num_frames: int, fast: bool) -> dict:
     engine = AnimationEngine(kp_detector, generator, device="cpu", fast=fast, batch_size=4)
     with tempfile.TemporaryDirectory() as folder:
         driving = Path(folder) / "driving.mp4"
-        run_ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x256:rate=25", "-frames:v", str(num_frames),
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x256:rate=25", "-frames:v", str(num_frames),
                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(driving))
         source = torch.rand(1, 3, size, size)
         result = animate_video(engine, size, source, driving, Path(folder) / "out.mp4", progress=False)

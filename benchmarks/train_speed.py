@@ -27,7 +27,6 @@ from fomm_hf.training.losses import (
     equivariance_losses,
     feature_matching_loss,
     generator_gan_loss,
-    perceptual_loss,
 )
 from fomm_hf.training.objective import FOMMObjective
 from fomm_hf.training.trainer import training_step

@@ -9,3 +9,14 @@ from .models import (
 )
 from .motion import transfer_motion
 from .pipelines import FOMMPipeline, FOMMPipelineOutput
+
+__all__ = [
+    "DenseMotionNetwork",
+    "FOMMPipeline",
+    "FOMMPipelineOutput",
+    "KeypointDetector",
+    "KeypointOutput",
+    "MultiScaleDiscriminator",
+    "OcclusionAwareGenerator",
+    "transfer_motion",
+]
