@@ -17,16 +17,12 @@ from torch.utils.data import Dataset
 from ..errors import InvalidInputError
 from ..pipelines.image_inputs import resize_frames
 from ..video import open_video
+from ..video.reader import load_rgb
 from .augmentation import ClipAugmentation
 
 VIDEO_EXTENSIONS = (".mp4", ".gif", ".mov", ".webm", ".avi", ".mkv")
 STRIP_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-
-
-def read_image(path: Path) -> np.ndarray:
-    with PIL.Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def list_frames(folder: Path) -> list:
@@ -43,9 +39,9 @@ def read_clip(path: Path, frame_shape, frame_indices=None) -> torch.Tensor:
     if path.is_dir():
         files = list_frames(path)
         chosen = files if frame_indices is None else [files[i] for i in frame_indices]
-        frames = np.stack([read_image(f) for f in chosen])
+        frames = np.stack([load_rgb(f) for f in chosen])
     elif path.suffix.lower() in STRIP_EXTENSIONS:
-        strip = read_image(path)  # (H, T * W, 3): frames side by side
+        strip = load_rgb(path)  # (H, T * W, 3): frames side by side
         frames = strip.reshape(strip.shape[0], -1, width, 3).transpose(1, 0, 2, 3)
         frames = frames if frame_indices is None else frames[list(frame_indices)]
     else:
