@@ -135,12 +135,18 @@ def test_a_driven_by_b_looks_like_a(category):
     assert colour_distance(a_by_b, video_a) < 0.2 * colour_distance(a_by_b, video_b)
 
 
-def test_faces_a_driven_by_b_follows_b_head():
-    kind = CATEGORIES["faces"]
+def a_driven_by_b(category: str):
+    """Test clips 0 (A) and 1 (B): (kind, identity A, identity B, B's poses, B's landmarks, A-by-B landmarks)."""
+    kind = CATEGORIES[category]
     identity_a, _ = kind.sample_clip("test", 0, 16)
     identity_b, poses_b = kind.sample_clip("test", 1, 16)
     _, b = kind.render(identity_b, poses_b, 64)
     _, a_by_b = kind.render(identity_a, poses_b, 64)
+    return kind, identity_a, identity_b, poses_b, b, a_by_b
+
+
+def test_faces_a_driven_by_b_follows_b_head():
+    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("faces")
     centre = lambda lm: landmark("faces", lm, "face_centre")
     assert np.allclose(centre(a_by_b), centre(b), atol=1e-9)
 
@@ -162,11 +168,7 @@ def test_faces_a_driven_by_b_follows_b_head():
 
 
 def test_puppets_a_driven_by_b_follows_b_skeleton():
-    kind = CATEGORIES["puppets"]
-    identity_a, _ = kind.sample_clip("test", 0, 16)
-    identity_b, poses_b = kind.sample_clip("test", 1, 16)
-    _, b = kind.render(identity_b, poses_b, 64)
-    _, a_by_b = kind.render(identity_a, poses_b, 64)
+    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("puppets")
     assert np.allclose(landmark("puppets", a_by_b, "pelvis"), landmark("puppets", b, "pelvis"), atol=1e-9)
     for start, end in BONES:
         bone_a = landmark("puppets", a_by_b, end) - landmark("puppets", a_by_b, start)
