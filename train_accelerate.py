@@ -29,6 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--image_every", type=int, default=250, help="steps between reconstruction pictures")
     parser.add_argument("--log_every", type=int, default=10)
     parser.add_argument("--resume", action="store_true", help="continue from the latest complete checkpoint")
+    parser.add_argument("--init_from", metavar="MODEL",
+                        help="start from this pipeline's weights (folder or Hub id): fine-tuning")
     parser.add_argument("--mixed_precision", choices=["no", "fp16", "bf16"], default="no")
     parser.add_argument("--perceptual-backbone", "--perceptual_backbone", dest="perceptual_backbone",
                         choices=["vgg19", "random"], default="vgg19",

@@ -1,6 +1,6 @@
 """Bundles a trained procedural-faces run as the package's demo model, with its evaluation, examples and GIF.
 
-    python scripts/bundle_demo_model.py --run runs/procedural-faces-64 --wall-time "47 min"
+    python scripts/bundle_demo_model.py --run runs/procedural-faces-64 --wall-time "1 h 45 min"
 
 1. evaluates the run's pipeline on the held-out procedural faces (the same as `fomm evaluate --json`);
 2. copies the pipeline to fomm_hf/bundled/procedural-faces-64 with a model card that includes the table;
@@ -100,8 +100,9 @@ def write_bundle(pipe: FOMMPipeline, run: Path, results: dict, args) -> None:
             "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `python -m fomm_hf.data.procedural "
             "--root data/procedural-faces-64 --category faces --train 300 --test 30 --frames 64 --size 64 --seed 0`) "
             f"with `{args.command}` on a 2-core CPU: {steps[-1].split()[1] if steps else '?'} steps in "
-            f"{args.wall_time}. The perceptual loss used an untrained VGG19 (`--perceptual-backbone random`): "
-            "ImageNet weights cannot be downloaded on the machines this model was trained on."
+            f"{args.wall_time}. Losses: L1 between prediction and driving frame on a 3-level image pyramid "
+            "(`loss_weights.pixel`) in place of the paper's VGG19 perceptual loss, whose ImageNet weights cannot "
+            "be downloaded on the machines this model was trained on, and the keypoint equivariance losses."
         ),
         evaluation_table=(
             "Held-out procedural faces (30 clips, 64 frames; `fomm evaluate --category faces`). Reconstruction: a "

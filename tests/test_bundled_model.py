@@ -1,5 +1,6 @@
 """The bundled demo model: it loads offline with no argument and animates the bundled examples for real."""
 
+import json
 import os
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from fomm_hf import FOMMPipeline
 from fomm_hf.animation import AnimationEngine
 from fomm_hf.animation.render import animate_video
+from fomm_hf.evaluate import ProceduralEvaluation
 from fomm_hf.pipelines.pipeline_fomm import BUNDLED_MODEL
 from fomm_hf.video import open_video
 
@@ -60,3 +62,19 @@ def test_bundled_model_moves_the_source_like_the_driving_frames(relative):
     assert frames.shape == (16, 64, 64, 3)
     assert not np.array_equal(frames[0], frames[-1])
     assert torch.isfinite(torch.from_numpy(frames).float()).all()
+
+
+def test_bundled_models_evaluation_reproduces_and_beats_the_static_source():
+    """The full held-out evaluation again: the figures of evaluation.json (and of the model card and README)
+    come back, and the model has lower L1 than the static source and lower AKD than both baselines."""
+    pipe = FOMMPipeline.from_pretrained()
+    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu", batch_size=16)
+    results = ProceduralEvaluation(engine, pipe.image_size, "faces").run()
+    recorded = json.loads((BUNDLED_MODEL / "evaluation.json").read_text())
+    for method, metrics in recorded["faces"].items():
+        for metric, value in metrics.items():
+            assert results["faces"][method][metric] == pytest.approx(value, rel=0.02), (method, metric)
+    model, static, affine = (results["faces"][m] for m in ("model", "static_source", "global_affine"))
+    assert model["reconstruction_l1"] < 0.8 * static["reconstruction_l1"]
+    assert model["animation_l1"] < 0.8 * static["animation_l1"]
+    assert model["akd"] < 0.7 * min(static["akd"], affine["akd"])

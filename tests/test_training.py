@@ -14,10 +14,11 @@ from safetensors.torch import save_file
 
 from fomm_hf import FOMMPipeline, KeypointOutput
 from fomm_hf.errors import CheckpointError
+from fomm_hf.models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
 from fomm_hf.training import FramesDataset, Trainer, TrainingArguments, load_training_config
 from fomm_hf.training.checkpointing import latest_checkpoint
-from fomm_hf.training.losses import ImagePyramid, RandomTransform, equivariance_losses, perceptual_loss
-from fomm_hf.training.objective import unwrap
+from fomm_hf.training.losses import ImagePyramid, RandomTransform, equivariance_losses, perceptual_loss, pixel_loss
+from fomm_hf.training.objective import FOMMObjective, unwrap
 from fomm_hf.training.vgg import Vgg19Features
 
 from .conftest import REPO_ROOT
@@ -142,6 +143,25 @@ def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_pat
     assert report["num_videos"] == 2 and report["num_frames"] == 12 and 0 < report["mean_l1"] < 1
 
 
+def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(dataset_root, tmp_path):
+    config = load_training_config(CONFIG)
+    pretrained = Trainer(config, training_args(tmp_path / "pretrained", dataset_root, max_steps=2)).train()
+    assert (pretrained / "discriminator").is_dir()  # test-tiny is adversarial: its discriminator is kept
+
+    fine_tuned = Trainer(config, training_args(tmp_path / "fine-tuned", dataset_root, max_steps=1,
+                                               init_from=str(pretrained)))
+    for name in ("kp_detector", "generator", "discriminator"):
+        saved = type(unwrap(getattr(fine_tuned, name))).from_pretrained(pretrained, subfolder=name).state_dict()
+        for key, tensor in unwrap(getattr(fine_tuned, name)).state_dict().items():
+            assert torch.equal(tensor, saved[key]), (name, key)
+
+    other = tmp_path / "other.yaml"
+    other.write_text(CONFIG.read_text().replace("num_kp: 5", "num_kp: 7"))
+    with pytest.raises(CheckpointError, match="kp_detector does not match the config's architecture"):
+        Trainer(load_training_config(other), training_args(tmp_path / "mismatch", dataset_root,
+                                                           init_from=str(pretrained)))
+
+
 def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path):
     result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path),
                              "--max_steps", "1"], capture_output=True, text=True, env={**os.environ,
@@ -203,6 +223,29 @@ def test_perceptual_pyramid_matches_a_hand_computation_on_one_scale():
 
     expected = 2.0 * (relu1_1(prediction) - relu1_1(target)).abs().mean()
     torch.testing.assert_close(loss, expected)
+
+
+def test_pixel_loss_sums_the_mean_absolute_error_of_every_scale():
+    prediction, target = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    pyramid = ImagePyramid([1, 0.5])
+    expected = (prediction - target).abs().mean() + (pyramid(prediction)[0.5] - pyramid(target)[0.5]).abs().mean()
+    torch.testing.assert_close(pixel_loss(pyramid(prediction), pyramid(target)), expected)
+    assert pixel_loss(pyramid(target), pyramid(target)) == 0
+
+
+def test_pixel_weight_adds_the_pixel_loss_to_the_generators_losses():
+    torch.manual_seed(0)
+    config = load_training_config(CONFIG)
+    models = config.models
+    kp_detector, generator = KeypointDetector(**models.kp_detector), OcclusionAwareGenerator(**models.generator)
+    params = {**config.train_params, "loss_weights": {"perceptual": [0] * 5, "pixel": 100, "generator_gan": 0}}
+    objective = FOMMObjective(kp_detector, generator, MultiScaleDiscriminator(**models.discriminator), None, params)
+    batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
+    losses, generated = objective.generator_losses(batch)
+    assert "perceptual" not in losses and "generator_gan" not in losses
+    pyramid = ImagePyramid(params["scales"])
+    expected = 100 * pixel_loss(pyramid(generated.output.prediction), pyramid(batch["driving"]))
+    torch.testing.assert_close(losses["pixel"], expected)
 
 
 def test_image_pyramid_scales():

@@ -5,7 +5,9 @@
 - equivariance: keypoints (and Jacobians) of a randomly warped frame, mapped back through the warp, must
   equal those of the frame; the warp is a random affine plus thin-plate-spline transform, and its Jacobian
   comes from autograd;
-- least-squares GAN loss and discriminator feature matching.
+- least-squares GAN loss and discriminator feature matching;
+- not in the original: a pixel L1 loss on the same pyramid (weight 0 in the original configs), for training
+  where ImageNet VGG weights are unavailable and the perceptual loss alone gives blurred frames.
 """
 
 from typing import Dict, Sequence
@@ -45,6 +47,11 @@ def perceptual_loss(vgg, pyramid_prediction: dict, pyramid_target: dict, layer_w
         for weight, a, b in zip(layer_weights, features_prediction, features_target):
             total = total + weight * (a - b).abs().mean()
     return total
+
+
+def pixel_loss(pyramid_prediction: dict, pyramid_target: dict) -> torch.Tensor:
+    """sum over scales of mean |prediction - target|."""
+    return sum((prediction - pyramid_target[scale]).abs().mean() for scale, prediction in pyramid_prediction.items())
 
 
 class RandomTransform:

@@ -15,6 +15,7 @@ from .losses import (
     feature_matching_loss,
     generator_gan_loss,
     perceptual_loss,
+    pixel_loss,
 )
 
 
@@ -28,6 +29,7 @@ class LossWeights:
     generator_gan: float = 0
     discriminator_gan: float = 1
     feature_matching: tuple = (10, 10, 10, 10)
+    pixel: float = 0  # not in the original: L1 between prediction and driving frame at each pyramid scale
 
 
 @dataclass
@@ -81,6 +83,8 @@ class FOMMObjective:
         if sum(self.weights.perceptual):
             losses["perceptual"] = perceptual_loss(self.vgg, pyramid_prediction, pyramid_driving,
                                                    self.weights.perceptual)
+        if self.weights.pixel:
+            losses["pixel"] = self.weights.pixel * pixel_loss(pyramid_prediction, pyramid_driving)
 
         if self.adversarial:
             # The discriminator only judges here: its parameters get no gradient from the generator's loss

@@ -17,10 +17,10 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..animation.visualization import training_row
-from ..errors import InvalidInputError
+from ..errors import CheckpointError, InvalidInputError
 from ..model_card import render_model_card
 from ..models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
-from ..pipelines.export import push_folder_to_hub, write_pipeline_folder
+from ..pipelines.export import DISCRIMINATOR_SUBFOLDER, push_folder_to_hub, write_pipeline_folder
 from .checkpointing import latest_checkpoint, save_checkpoint
 from .config import TrainingConfig
 from .dataset import FramesDataset
@@ -40,6 +40,7 @@ class TrainingArguments:
     image_every: int = 250
     log_every: int = 10
     resume: bool = False
+    init_from: Optional[str] = None  # a pipeline (folder or Hub id) whose weights start the training: fine-tuning
     mixed_precision: str = "no"
     perceptual_backbone: str = "vgg19"  # or "random" (tests only)
     vgg_weights: str = DEFAULT_VGG19_REPO
@@ -78,6 +79,27 @@ def build_perceptual_backbone(args: TrainingArguments, weights: list):
     return load_vgg19(args.vgg_weights)
 
 
+def load_initial_weights(model: str, kp_detector, generator, discriminator) -> None:
+    """Copies the weights of the pipeline ``model`` into models built from the training config; the
+    discriminator only where the pipeline has one. The architectures must match."""
+    from ..pipelines import load_pipeline
+
+    pipe = load_pipeline(model)
+    pairs = [(kp_detector, pipe.kp_detector, "kp_detector"), (generator, pipe.generator, "generator")]
+    try:
+        trained_discriminator = MultiScaleDiscriminator.from_pretrained(model, subfolder=DISCRIMINATOR_SUBFOLDER)
+        pairs.append((discriminator, trained_discriminator, "discriminator"))
+    except OSError:
+        pass  # pipelines of non-adversarial trainings have none: the discriminator starts from scratch
+    for target, trained, name in pairs:
+        try:
+            target.load_state_dict(trained.state_dict())
+        except RuntimeError as error:
+            raise CheckpointError(
+                f"--init_from {model}: its {name} does not match the config's architecture: {error}"
+            ) from None
+
+
 def weights_checksum(model: torch.nn.Module) -> float:
     """A number that changes with any parameter: to compare the replicas of a distributed run."""
     return float(sum((p.detach().double() * (i + 1)).sum() for i, p in enumerate(model.parameters())))
@@ -111,6 +133,8 @@ class Trainer:
         kp_detector = KeypointDetector(**models.kp_detector)
         generator = OcclusionAwareGenerator(**models.generator)
         discriminator = MultiScaleDiscriminator(**models.discriminator)
+        if args.init_from:
+            load_initial_weights(args.init_from, kp_detector, generator, discriminator)
         if accelerator.num_processes > 1 and accelerator.device.type == "cuda":
             # The original's synchronized BatchNorm; SyncBatchNorm only runs on GPUs.
             kp_detector, generator, discriminator = (
