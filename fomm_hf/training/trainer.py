@@ -20,6 +20,7 @@ from ..animation.visualization import training_row
 from ..errors import CheckpointError, InvalidInputError
 from ..model_card import render_model_card
 from ..models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
+from ..pipelines import load_pipeline
 from ..pipelines.export import DISCRIMINATOR_SUBFOLDER, push_folder_to_hub, write_pipeline_folder
 from .checkpointing import latest_checkpoint, save_checkpoint
 from .config import TrainingConfig
@@ -82,8 +83,6 @@ def build_perceptual_backbone(args: TrainingArguments, weights: list):
 def load_initial_weights(model: str, kp_detector, generator, discriminator) -> None:
     """Copies the weights of the pipeline ``model`` into models built from the training config; the
     discriminator only where the pipeline has one. The architectures must match."""
-    from ..pipelines import load_pipeline
-
     pipe = load_pipeline(model)
     pairs = [(kp_detector, pipe.kp_detector, "kp_detector"), (generator, pipe.generator, "generator")]
     try:
