@@ -1,8 +1,12 @@
 """Bundles a trained procedural-faces run as the package's demo model, with its evaluation, examples and GIF.
 
-    python scripts/bundle_demo_model.py --run runs/procedural-faces-64 --wall-time "1 h 45 min"
+    python scripts/bundle_demo_model.py --run runs/procedural-faces-64 --command "python train_accelerate.py ..." \
+        --run runs/procedural-faces-64-finetune --command "python train_accelerate.py ... --init_from ..." \
+        --wall-time "2 h 5 min"
 
-1. evaluates the run's pipeline on the held-out procedural faces (the same as `fomm evaluate --json`);
+``--run`` and ``--command`` name the training's stages in order; the last stage's pipeline is bundled.
+
+1. evaluates the last run's pipeline on the held-out procedural faces (the same as `fomm evaluate --json`);
 2. copies the pipeline to fomm_hf/bundled/procedural-faces-64 with a model card that includes the table;
 3. writes examples/ (a source image per category, a driving clip) and docs/demo.gif (source | driving | result).
 """
@@ -64,17 +68,20 @@ def write_demo_gif(pipe: FOMMPipeline, path: Path, num_frames: int = 48) -> None
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", required=True, help="training output dir (with pipeline/ and train_log.txt)")
-    parser.add_argument("--wall-time", required=True, help="training wall time, for the model card")
-    parser.add_argument("--command", default="", help="the training command, for the model card")
+    parser.add_argument("--run", required=True, action="append",
+                        help="training output dir (with pipeline/ and train_log.txt); once per stage, in order")
+    parser.add_argument("--command", required=True, action="append", help="each stage's command, for the model card")
+    parser.add_argument("--wall-time", required=True, help="the whole training's wall time, for the model card")
     args = parser.parse_args()
-    run = Path(args.run)
+    if len(args.run) != len(args.command):
+        parser.error("give one --command per --run")
+    runs = [Path(run) for run in args.run]
 
-    pipe = FOMMPipeline.from_pretrained(run / "pipeline")
+    pipe = FOMMPipeline.from_pretrained(runs[-1] / "pipeline")
     pipe.set_progress_bar_config(disable=True)
     engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu", batch_size=8)
     results = ProceduralEvaluation(engine, pipe.image_size, "faces").run()
-    write_bundle(pipe, run, results, args)
+    write_bundle(pipe, runs, results, args)
 
     paths = write_examples(REPO / "examples")
     print("Examples:", ", ".join(str(p.relative_to(REPO)) for p in paths.values()))
@@ -82,7 +89,12 @@ def main():
     print("README GIF: docs/demo.gif")
 
 
-def write_bundle(pipe: FOMMPipeline, run: Path, results: dict, args) -> None:
+def logged_steps(run: Path) -> int:
+    steps = [line for line in (run / "train_log.txt").read_text().splitlines() if line.startswith("step ")]
+    return int(steps[-1].split()[1])
+
+
+def write_bundle(pipe: FOMMPipeline, runs: list, results: dict, args) -> None:
     """Copies the pipeline into the package, with its evaluation and a model card that includes it."""
     table = markdown_table(results)
     print(table)
@@ -91,7 +103,9 @@ def write_bundle(pipe: FOMMPipeline, run: Path, results: dict, args) -> None:
         shutil.rmtree(BUNDLED_MODEL)
     pipe.save_pretrained(BUNDLED_MODEL)
     (BUNDLED_MODEL / "evaluation.json").write_text(json.dumps(results, indent=2))
-    steps = [line for line in (run / "train_log.txt").read_text().splitlines() if line.startswith("step ")]
+    steps = [logged_steps(run) for run in runs]
+    stages = "; ".join(f"stage {i + 1}, {count} steps: `{command}`"
+                       for i, (count, command) in enumerate(zip(steps, args.command)))
     card = render_model_card(
         pipe.kp_detector, pipe.generator, pipe.image_size,
         repo_id="",  # bundled: FOMMPipeline.from_pretrained() with no argument
@@ -99,10 +113,12 @@ def write_bundle(pipe: FOMMPipeline, run: Path, results: dict, args) -> None:
         training_description=(
             "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `python -m fomm_hf.data.procedural "
             "--root data/procedural-faces-64 --category faces --train 300 --test 30 --frames 64 --size 64 --seed 0`) "
-            f"with `{args.command}` on a 2-core CPU: {steps[-1].split()[1] if steps else '?'} steps in "
-            f"{args.wall_time}. Losses: L1 between prediction and driving frame on a 3-level image pyramid "
-            "(`loss_weights.pixel`) in place of the paper's VGG19 perceptual loss, whose ImageNet weights cannot "
-            "be downloaded on the machines this model was trained on, and the keypoint equivariance losses."
+            f"on a 2-core CPU, {sum(steps)} steps in {args.wall_time} ({stages}). Losses: L1 between prediction "
+            "and driving frame on an image pyramid (`loss_weights.pixel`) in place of the paper's VGG19 perceptual "
+            "loss, whose ImageNet weights cannot be downloaded on the machines this model was trained on, and the "
+            "keypoint equivariance losses. The second stage keeps the first stage's keypoint detector and "
+            "fine-tunes the generator at full resolution with BatchNorm statistics frozen, saving an exponential "
+            "moving average of its weights (`freeze_batchnorm`, `ema_decay`)."
         ),
         evaluation_table=(
             "Held-out procedural faces (30 clips, 64 frames; `fomm evaluate --category faces`). Reconstruction: a "

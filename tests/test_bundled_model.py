@@ -66,7 +66,8 @@ def test_bundled_model_moves_the_source_like_the_driving_frames(relative):
 
 def test_bundled_models_evaluation_reproduces_and_beats_the_static_source():
     """The full held-out evaluation again: the figures of evaluation.json (and of the model card and README)
-    come back, and the model has lower L1 than the static source and lower AKD than both baselines."""
+    come back; the model's animation L1 is at least 30% below the static source's (the project's target), its
+    reconstruction L1 40% below, and its AKD 40% below both baselines'."""
     pipe = FOMMPipeline.from_pretrained()
     engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu", batch_size=16)
     results = ProceduralEvaluation(engine, pipe.image_size, "faces").run()
@@ -75,6 +76,6 @@ def test_bundled_models_evaluation_reproduces_and_beats_the_static_source():
         for metric, value in metrics.items():
             assert results["faces"][method][metric] == pytest.approx(value, rel=0.02), (method, metric)
     model, static, affine = (results["faces"][m] for m in ("model", "static_source", "global_affine"))
-    assert model["reconstruction_l1"] < 0.8 * static["reconstruction_l1"]
-    assert model["animation_l1"] < 0.8 * static["animation_l1"]
-    assert model["akd"] < 0.7 * min(static["akd"], affine["akd"])
+    assert model["reconstruction_l1"] < 0.6 * static["reconstruction_l1"]
+    assert model["animation_l1"] <= 0.7 * static["animation_l1"]
+    assert model["akd"] < 0.6 * min(static["akd"], affine["akd"])

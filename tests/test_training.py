@@ -162,6 +162,52 @@ def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(data
                                                            init_from=str(pretrained)))
 
 
+def test_frozen_batchnorm_keeps_running_statistics_while_the_weights_train(dataset_root, tmp_path):
+    def batchnorm_statistics(trainer):
+        return {f"{name}.{key}": tensor.clone() for name in ("kp_detector", "generator")
+                for key, tensor in unwrap(getattr(trainer, name)).state_dict().items()
+                if key.endswith(("running_mean", "running_var"))}
+
+    frozen_config = tmp_path / "frozen.yaml"
+    frozen_config.write_text(CONFIG.read_text().replace("train_params:", "train_params:\n  freeze_batchnorm: true"))
+    for config, frozen in ((CONFIG, False), (frozen_config, True)):
+        trainer = Trainer(load_training_config(config), training_args(tmp_path / str(frozen), dataset_root,
+                                                                      max_steps=2, checkpoint_every=0))
+        statistics, weights = batchnorm_statistics(trainer), snapshot(trainer)["weights"]["generator"]
+        trainer.train()
+        after = batchnorm_statistics(trainer)
+        assert all(torch.equal(statistics[k], after[k]) for k in statistics) == frozen
+        generator = unwrap(trainer.generator).state_dict()
+        assert not torch.equal(weights["output_conv.weight"], generator["output_conv.weight"])
+
+
+def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_root, tmp_path):
+    def generator_weights(folder):
+        return OcclusionAwareGenerator.from_pretrained(folder, subfolder="generator").state_dict()
+
+    raw = [generator_weights(Trainer(load_training_config(CONFIG), training_args(
+        tmp_path / f"raw-{steps}", dataset_root, max_steps=steps, checkpoint_every=0)).train()) for steps in (1, 2, 3)]
+
+    decay = 0.1  # diffusers' EMAModel: the first step copies, then min(decay, (1 + n) / (10 + n))
+    ema_config = tmp_path / "ema.yaml"
+    ema_config.write_text(CONFIG.read_text().replace("train_params:", f"train_params:\n  ema_decay: {decay}"))
+    trainer = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", dataset_root, max_steps=3,
+                                                                      checkpoint_every=3))
+    averaged = generator_weights(trainer.train())
+    for key, value in averaged.items():
+        if not value.is_floating_point() or key.endswith(("running_mean", "running_var")):
+            continue  # buffers are not averaged
+        expected = decay * (decay * raw[0][key] + (1 - decay) * raw[1][key]) + (1 - decay) * raw[2][key]
+        torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-6, msg=key)
+    assert not torch.equal(averaged["output_conv.weight"], raw[2]["output_conv.weight"])
+
+    resumed = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", dataset_root, max_steps=3,
+                                                                      resume=True))
+    resumed.resume()
+    assert resumed.ema.optimization_step == 3
+    assert all(torch.equal(a, b) for a, b in zip(resumed.ema.shadow_params, trainer.ema.shadow_params))
+
+
 def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path):
     result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path),
                              "--max_steps", "1"], capture_output=True, text=True, env={**os.environ,

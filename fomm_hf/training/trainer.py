@@ -12,6 +12,7 @@ import PIL.Image
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
+from diffusers.training_utils import EMAModel
 from torch.optim.lr_scheduler import MultiStepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -99,6 +100,16 @@ def load_initial_weights(model: str, kp_detector, generator, discriminator) -> N
             ) from None
 
 
+def freeze_batchnorm_statistics(*models: torch.nn.Module) -> None:
+    """Makes every BatchNorm layer of ``models`` normalise with its running statistics and keep them, in
+    training as in inference; their scales and shifts still train. For fine-tuning with small batches,
+    whose per-batch statistics shift the colours of every frame with the batch's other images."""
+    for model in models:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
+
+
 def weights_checksum(model: torch.nn.Module) -> float:
     """A number that changes with any parameter: to compare the replicas of a distributed run."""
     return float(sum((p.detach().double() * (i + 1)).sum() for i, p in enumerate(model.parameters())))
@@ -140,6 +151,8 @@ class Trainer:
                 torch.nn.SyncBatchNorm.convert_sync_batchnorm(m) for m in (kp_detector, generator, discriminator)
             )
 
+        if params.get("freeze_batchnorm", False):
+            freeze_batchnorm_statistics(kp_detector, generator)
         self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
         kp_detector, generator, discriminator = (
             m.to(memory_format=self.memory_format) for m in (kp_detector, generator, discriminator)
@@ -176,12 +189,20 @@ class Trainer:
         self.models = (self.kp_detector, self.generator, self.discriminator)
         self.state = TrainingState()
         accelerator.register_for_checkpointing(self.state)
+        # An exponential moving average of the keypoint detector's and generator's weights, saved as the
+        # pipeline in their place: it averages out the noise of small-batch steps.
+        self.ema = EMAModel(self.averaged_parameters(), decay=params["ema_decay"]) if params.get("ema_decay") else None
+        if self.ema is not None:
+            accelerator.register_for_checkpointing(self.ema)
 
         perceptual = build_perceptual_backbone(args, params.get("loss_weights", {}).get("perceptual", [10] * 5))
         self.objective = FOMMObjective(self.kp_detector, self.generator, self.discriminator, perceptual, params,
                                        device=accelerator.device)
         self.num_epochs = params.get("num_epochs", 1)
         self.max_steps = args.max_steps or self.num_epochs * len(self.dataloader) // args.gradient_accumulation_steps
+
+    def averaged_parameters(self) -> list:
+        return [p for model in (self.kp_detector, self.generator) for p in unwrap(model).parameters()]
 
     # Logging --------------------------------------------------------------------------------------------
 
@@ -243,6 +264,8 @@ class Trainer:
                 if not accelerator.sync_gradients:
                     continue
                 state.step += 1
+                if self.ema is not None:
+                    self.ema.step(self.averaged_parameters())
                 progress.update(1)
                 if state.step % args.log_every == 0 or state.step == self.max_steps:
                     values = {k: accelerator.reduce(v.detach().float(), reduction="mean").item() for k, v in losses.items()}
@@ -289,6 +312,8 @@ class Trainer:
         """The trained models as a FOMMPipeline folder (output_dir/pipeline), optionally pushed to the Hub."""
         accelerator, state = self.accelerator, self.state
         folder = self.output_dir / "pipeline"
+        if self.ema is not None:
+            self.ema.copy_to(self.averaged_parameters())  # after the last checkpoint, which keeps the raw weights
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             kp_detector, generator, discriminator = (
