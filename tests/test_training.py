@@ -62,6 +62,13 @@ def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path):
     assert animated.shape == (4, 3, 64, 64) and torch.isfinite(animated).all()
 
 
+def config_with(tmp_path, train_param: str) -> Path:
+    """test-tiny with one more ``train_params`` line, e.g. ``"ema_decay: 0.1"``."""
+    path = tmp_path / f"{train_param.split(':')[0]}.yaml"
+    path.write_text(CONFIG.read_text().replace("train_params:", f"train_params:\n  {train_param}"))
+    return path
+
+
 def training_args(output_dir, dataset_root, **overrides) -> TrainingArguments:
     defaults = dict(output_dir=str(output_dir), data_dir=str(dataset_root), perceptual_backbone="random",
                     checkpoint_every=2, image_every=0, log_every=1, batch_size=2)
@@ -168,9 +175,7 @@ def test_frozen_batchnorm_keeps_running_statistics_while_the_weights_train(datas
                 for key, tensor in unwrap(getattr(trainer, name)).state_dict().items()
                 if key.endswith(("running_mean", "running_var"))}
 
-    frozen_config = tmp_path / "frozen.yaml"
-    frozen_config.write_text(CONFIG.read_text().replace("train_params:", "train_params:\n  freeze_batchnorm: true"))
-    for config, frozen in ((CONFIG, False), (frozen_config, True)):
+    for config, frozen in ((CONFIG, False), (config_with(tmp_path, "freeze_batchnorm: true"), True)):
         trainer = Trainer(load_training_config(config), training_args(tmp_path / str(frozen), dataset_root,
                                                                       max_steps=2, checkpoint_every=0))
         statistics, weights = batchnorm_statistics(trainer), snapshot(trainer)["weights"]["generator"]
@@ -189,8 +194,7 @@ def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_ro
         tmp_path / f"raw-{steps}", dataset_root, max_steps=steps, checkpoint_every=0)).train()) for steps in (1, 2, 3)]
 
     decay = 0.1  # diffusers' EMAModel: the first step copies, then min(decay, (1 + n) / (10 + n))
-    ema_config = tmp_path / "ema.yaml"
-    ema_config.write_text(CONFIG.read_text().replace("train_params:", f"train_params:\n  ema_decay: {decay}"))
+    ema_config = config_with(tmp_path, f"ema_decay: {decay}")
     trainer = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", dataset_root, max_steps=3,
                                                                       checkpoint_every=3))
     averaged = generator_weights(trainer.train())
