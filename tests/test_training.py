@@ -1,6 +1,9 @@
 """Training with accelerate: real distributed steps, kill-and-resume, losses against independent computations."""
 
 import os
+import random
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -8,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -43,11 +47,23 @@ def log_of(output_dir) -> str:
     return (Path(output_dir) / "train_log.txt").read_text()
 
 
-def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path):
+def config_with(tmp_path, train_param: str) -> Path:
+    """test-tiny with one ``train_params`` line set, e.g. ``"ema_decay: 0.1"`` (replaced where present)."""
+    key = train_param.split(":")[0]
+    text, replaced = re.subn(rf"^  {key}:.*$", f"  {train_param}", CONFIG.read_text(), flags=re.MULTILINE)
+    path = tmp_path / f"{key}.yaml"
+    path.write_text(text if replaced else text.replace("train_params:", f"train_params:\n  {train_param}"))
+    return path
+
+
+@pytest.mark.parametrize("kp_detector_trains", [True, False], ids=["all-models", "frozen-kp-detector"])
+def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path, kp_detector_trains):
     output = tmp_path / "run"
+    config = CONFIG if kp_detector_trains else config_with(tmp_path, "lr_kp_detector: 0")
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), *TRAIN[1:], "--data_dir", str(dataset_root), "--output_dir", str(output),
-               "--max_steps", "3", "--batch_size", "2", "--perceptual-backbone", "random", "--log_every", "1"]
+               str(free_port()), TRAIN[1], "--config", str(config), "--data_dir", str(dataset_root),
+               "--output_dir", str(output), "--max_steps", "3", "--batch_size", "2", "--perceptual-backbone", "random",
+               "--log_every", "1"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     log = log_of(output)
@@ -60,13 +76,6 @@ def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path):
     frames = torch.from_numpy(moving_disc_clip(7, 4, 64)).permute(0, 3, 1, 2).float() / 255
     animated = pipe(frames[0], frames).frames
     assert animated.shape == (4, 3, 64, 64) and torch.isfinite(animated).all()
-
-
-def config_with(tmp_path, train_param: str) -> Path:
-    """test-tiny with one more ``train_params`` line, e.g. ``"ema_decay: 0.1"``."""
-    path = tmp_path / f"{train_param.split(':')[0]}.yaml"
-    path.write_text(CONFIG.read_text().replace("train_params:", f"train_params:\n  {train_param}"))
-    return path
 
 
 def training_args(output_dir, dataset_root, **overrides) -> TrainingArguments:
@@ -184,6 +193,25 @@ def test_frozen_batchnorm_keeps_running_statistics_while_the_weights_train(datas
         assert all(torch.equal(statistics[k], after[k]) for k in statistics) == frozen
         generator = unwrap(trainer.generator).state_dict()
         assert not torch.equal(weights["output_conv.weight"], generator["output_conv.weight"])
+
+
+def test_a_keypoint_detector_with_learning_rate_0_gets_no_gradients_and_resumes_from_the_checkpoint(
+        dataset_root, tmp_path):
+    config = load_training_config(config_with(tmp_path, "lr_kp_detector: 0"))
+    trainer = Trainer(config, training_args(tmp_path / "run", dataset_root, max_steps=2))
+    initial = snapshot(trainer)["weights"]
+    trainer.train()
+    kp_detector = unwrap(trainer.kp_detector)
+    assert all(p.grad is None and not p.requires_grad for p in kp_detector.parameters())
+    trained = snapshot(trainer)["weights"]
+    for name, _ in kp_detector.named_parameters():
+        assert torch.equal(trained["kp_detector"][name], initial["kp_detector"][name]), name
+    assert not torch.equal(trained["generator"]["output_conv.weight"], initial["generator"]["output_conv.weight"])
+
+    resumed = Trainer(config, training_args(tmp_path / "run", dataset_root, max_steps=2, resume=True, seed=1))
+    resumed.resume()  # another seed builds another detector: the checkpoint's must replace it
+    for key, tensor in unwrap(resumed.kp_detector).state_dict().items():
+        assert torch.equal(tensor, trained["kp_detector"][key]), key
 
 
 def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_root, tmp_path):
@@ -330,6 +358,27 @@ def test_dataset_reads_strips_folders_and_videos_alike(dataset_root, tmp_path):
     expected = torch.from_numpy(moving_disc_clip(1000, 6, 64)).permute(0, 3, 1, 2).float() / 255
     torch.testing.assert_close(strip["video"], expected)
     assert folder["video"].shape == (6, 3, 64, 64)
+
+
+def test_cached_frames_give_the_same_items_as_reading_each_time(dataset_root, tmp_path):
+    augmentation = {"flip_param": {"horizontal_flip": True, "time_flip": True}, "jitter_param": {"hue": 0.1}}
+    items = []
+    for cache_frames in (False, True):
+        dataset = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation_params=augmentation,
+                                num_repeats=2, cache_frames=cache_frames)
+        random.seed(0)
+        torch.manual_seed(0)
+        np.random.seed(0)
+        items.append([dataset[i] for i in range(len(dataset))])
+    assert len(dataset.cached_frames) == 6  # strips and folders alike
+    for uncached, cached in zip(*items):
+        assert torch.equal(uncached["source"], cached["source"]) and torch.equal(uncached["driving"], cached["driving"])
+    # Each entry is decoded once: the files are not read again.
+    copy = shutil.copytree(dataset_root, tmp_path / "copy")
+    dataset = FramesDataset(copy, frame_shape=(64, 64, 3), cache_frames=True)
+    first = [dataset[i] for i in range(len(dataset))]
+    shutil.rmtree(copy / "train")
+    assert [dataset[i]["source"].shape for i in range(len(dataset))] == [item["source"].shape for item in first]
 
 
 def test_id_sampling_and_repeats(tmp_path):

@@ -29,27 +29,34 @@ def list_frames(folder: Path) -> list:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_EXTENSIONS)
 
 
-def read_clip(path: Path, frame_shape, frame_indices=None) -> torch.Tensor:
-    """Frames of a dataset entry as a float tensor (T, 3, H, W) in [0, 1], resized to ``frame_shape``.
+def decode_frames(path: Path, frame_shape, frame_indices=None) -> np.ndarray:
+    """Frames of a dataset entry as stored, (T, H, W, 3) uint8.
 
     ``frame_indices`` selects frames (in the given order); None keeps all. For folders only the selected
     frames are read.
     """
-    height, width = frame_shape[:2]
     if path.is_dir():
         files = list_frames(path)
         chosen = files if frame_indices is None else [files[i] for i in frame_indices]
-        frames = np.stack([load_rgb(f) for f in chosen])
-    elif path.suffix.lower() in STRIP_EXTENSIONS:
+        return np.stack([load_rgb(f) for f in chosen])
+    if path.suffix.lower() in STRIP_EXTENSIONS:
         strip = load_rgb(path)  # (H, T * W, 3): frames side by side
-        frames = strip.reshape(strip.shape[0], -1, width, 3).transpose(1, 0, 2, 3)
-        frames = frames if frame_indices is None else frames[list(frame_indices)]
+        frames = strip.reshape(strip.shape[0], -1, frame_shape[1], 3).transpose(1, 0, 2, 3)
     else:
         with open_video(path) as video:
             frames = np.stack(list(video.frames()))
-        frames = frames if frame_indices is None else frames[list(frame_indices)]
+    return frames if frame_indices is None else frames[list(frame_indices)]
+
+
+def to_clip(frames: np.ndarray, frame_shape) -> torch.Tensor:
+    """(T, H, W, 3) uint8 frames -> float tensor (T, 3, H, W) in [0, 1], resized to ``frame_shape``."""
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255
-    return resize_frames(clip, (height, width))
+    return resize_frames(clip, tuple(frame_shape[:2]))
+
+
+def read_clip(path: Path, frame_shape, frame_indices=None) -> torch.Tensor:
+    """Frames of a dataset entry as a float tensor (T, 3, H, W) in [0, 1], resized to ``frame_shape``."""
+    return to_clip(decode_frames(path, frame_shape, frame_indices), frame_shape)
 
 
 def count_frames(path: Path, frame_shape) -> int:
@@ -78,6 +85,7 @@ class FramesDataset(Dataset):
         is_train: bool = True,
         augmentation_params: Optional[dict] = None,
         num_repeats: int = 1,
+        cache_frames: bool = False,
     ):
         root = Path(root_dir)
         if not (root / "train").is_dir() or not (root / "test").is_dir():
@@ -91,6 +99,9 @@ class FramesDataset(Dataset):
         self.id_sampling = id_sampling and is_train
         self.num_repeats = num_repeats if is_train else 1
         self.augment = ClipAugmentation(**(augmentation_params or {})) if is_train else None
+        # Every training entry decoded once and kept (in each data-loading process): for small datasets,
+        # where decoding a whole video for two of its frames took an eighth of a training step (64x64 strips).
+        self.cached_frames = {} if cache_frames and is_train else None
         if self.id_sampling:
             self.ids = sorted({p.name.split("#")[0] for p in self.entries})
             self.chunks = {i: [p for p in self.entries if p.name.split("#")[0] == i] for i in self.ids}
@@ -105,7 +116,16 @@ class FramesDataset(Dataset):
 
         index %= len(self.ids) if self.id_sampling else len(self.entries)
         path = random.choice(self.chunks[self.ids[index]]) if self.id_sampling else self.entries[index]
-        num_frames = count_frames(path, self.frame_shape)
-        frame_indices = sorted(random.choices(range(num_frames), k=2))  # with replacement, as the original
-        clip = self.augment(read_clip(path, self.frame_shape, frame_indices))
+        frames = self.pick_frames(path)
+        clip = self.augment(to_clip(frames, self.frame_shape))
         return {"source": clip[0], "driving": clip[1]}
+
+    def pick_frames(self, path: Path) -> np.ndarray:
+        """Two random frames of an entry (with replacement, as the original) in time order, (2, H, W, 3) uint8."""
+        if self.cached_frames is None:
+            frame_indices = sorted(random.choices(range(count_frames(path, self.frame_shape)), k=2))
+            return decode_frames(path, self.frame_shape, frame_indices)
+        if path not in self.cached_frames:
+            self.cached_frames[path] = decode_frames(path, self.frame_shape)
+        frames = self.cached_frames[path]
+        return frames[sorted(random.choices(range(len(frames)), k=2))]

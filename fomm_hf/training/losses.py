@@ -79,7 +79,10 @@ class RandomTransform:
         return warped
 
     def jacobian(self, coordinates: torch.Tensor) -> torch.Tensor:
-        """(B, N, 2, 2) Jacobians of the transform at ``coordinates`` (which must require grad), by autograd."""
+        """(B, N, 2, 2) Jacobians of the transform at ``coordinates``, by autograd; differentiable in the
+        coordinates where they require grad (a frozen keypoint detector's do not)."""
+        if not coordinates.requires_grad:
+            coordinates = coordinates.detach().requires_grad_()
         warped = self.warp_coordinates(coordinates)
         grad_x = grad(warped[..., 0].sum(), coordinates, create_graph=True)[0]
         grad_y = grad(warped[..., 1].sum(), coordinates, create_graph=True)[0]

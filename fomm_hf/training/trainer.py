@@ -110,6 +110,14 @@ def freeze_batchnorm_statistics(*models: torch.nn.Module) -> None:
                 module.eval()
 
 
+def broadcast_from_main_process(model: torch.nn.Module) -> None:
+    """Gives every process of a distributed run the main process's weights and buffers, as distributed
+    wrapping does for the models it wraps (each process initialises its models with its own seed)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        for tensor in model.state_dict().values():
+            torch.distributed.broadcast(tensor, src=0)
+
+
 def weights_checksum(model: torch.nn.Module) -> float:
     """A number that changes with any parameter: to compare the replicas of a distributed run."""
     return float(sum((p.detach().double() * (i + 1)).sum() for i, p in enumerate(model.parameters())))
@@ -153,6 +161,11 @@ class Trainer:
 
         if params.get("freeze_batchnorm", False):
             freeze_batchnorm_statistics(kp_detector, generator)
+        # A keypoint detector with learning rate 0 (as the original taichi-adv config keeps its detector) is
+        # frozen: no backward pass through it (a fifth of a fine-tuning step at 64x64, measured), and no
+        # module without gradients for distributed wrapping, which rejects one.
+        self.kp_detector_trains = params.get("lr_kp_detector", 2e-4) > 0
+        kp_detector.requires_grad_(self.kp_detector_trains)
         self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
         kp_detector, generator, discriminator = (
             m.to(memory_format=self.memory_format) for m in (kp_detector, generator, discriminator)
@@ -173,6 +186,7 @@ class Trainer:
             is_train=True,
             augmentation_params=config.dataset_params.get("augmentation_params"),
             num_repeats=params.get("num_repeats", 1),
+            cache_frames=config.dataset_params.get("cache_frames", False),
         )
         batch_size = args.batch_size or params.get("batch_size", 4)
         if len(dataset) < batch_size * accelerator.num_processes:
@@ -182,8 +196,13 @@ class Trainer:
         dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
                                 num_workers=args.num_workers)
 
-        (self.kp_detector, self.generator, self.discriminator, *self.optimizers, self.dataloader) = accelerator.prepare(
-            kp_detector, generator, discriminator, *optimizers, dataloader
+        if self.kp_detector_trains:
+            self.kp_detector = accelerator.prepare(kp_detector)  # first, as the first model of the checkpoints
+        else:
+            self.kp_detector = kp_detector.to(accelerator.device)
+            broadcast_from_main_process(self.kp_detector)
+        (self.generator, self.discriminator, *self.optimizers, self.dataloader) = accelerator.prepare(
+            generator, discriminator, *optimizers, dataloader
         )
         self.schedulers = [accelerator.prepare_scheduler(s) for s in schedulers]
         self.models = (self.kp_detector, self.generator, self.discriminator)
@@ -194,6 +213,8 @@ class Trainer:
         self.ema = EMAModel(self.averaged_parameters(), decay=params["ema_decay"]) if params.get("ema_decay") else None
         if self.ema is not None:
             accelerator.register_for_checkpointing(self.ema)
+        if not self.kp_detector_trains:
+            accelerator.register_for_checkpointing(self.kp_detector)
 
         perceptual = build_perceptual_backbone(args, params.get("loss_weights", {}).get("perceptual", [10] * 5))
         self.objective = FOMMObjective(self.kp_detector, self.generator, self.discriminator, perceptual, params,
