@@ -223,7 +223,9 @@ class Trainer:
         self.max_steps = args.max_steps or self.num_epochs * len(self.dataloader) // args.gradient_accumulation_steps
 
     def averaged_parameters(self) -> list:
-        return [p for model in (self.kp_detector, self.generator) for p in unwrap(model).parameters()]
+        """The parameters the EMA follows: the generator's, and the keypoint detector's unless it is frozen."""
+        models = (self.kp_detector, self.generator) if self.kp_detector_trains else (self.generator,)
+        return [p for model in models for p in unwrap(model).parameters()]
 
     # Logging --------------------------------------------------------------------------------------------
 
