@@ -28,10 +28,12 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
         gr.Markdown(DESCRIPTION)
         with gr.Row():
             with gr.Column():
+                # The uploaded file itself (type="filepath", image_mode=None), read by the package as fomm animate does.
                 source_image = gr.Image(
                     label="Source image",
                     sources=["upload", "webcam", "clipboard"],
-                    type="numpy",
+                    type="filepath",
+                    image_mode=None,
                     height=280,
                     elem_id="source-image",
                 )

@@ -1,4 +1,4 @@
-"""Animation speed and memory: the original demo's per-frame loop against the streaming engine.
+"""Animation speed and memory: the original demo's per-frame loop against the pipeline's streaming engine.
 
     python benchmarks/animate_speed.py                 # speed, vox-256 architecture, random weights
     python benchmarks/animate_speed.py --model DIR     # a trained / converted pipeline instead
@@ -21,22 +21,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fomm_hf import FOMMPipeline, KeypointDetector, OcclusionAwareGenerator, transfer_motion
-from fomm_hf.animation import AnimationEngine, MotionOptions
-from fomm_hf.animation.engine import expand_keypoints
-from fomm_hf.pipelines.image_inputs import prepare_frames, prepare_image
+from fomm_hf import FOMMPipeline, ModelConfig, transfer_motion
+from fomm_hf.images import prepare_image, prepare_images
 
-MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
-VOX_GENERATOR = dict(
-    num_kp=10, block_expansion=64, max_features=512, num_down_blocks=2, num_bottleneck_blocks=6,
-    dense_motion_params=dict(block_expansion=64, max_features=1024, num_blocks=5, scale_factor=0.25),
-)
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = REPO.parent / "shared" / "media"
 
 
-def vox_256_random(seed: int = 0):
-    """vox-256 architecture with random weights and non-trivial BatchNorm statistics."""
+def vox_256_random(seed: int = 0) -> FOMMPipeline:
+    """The vox-256 architecture (configs/vox-256.yaml) with random weights and non-trivial BatchNorm statistics."""
     torch.manual_seed(seed)
-    kp_detector, generator = KeypointDetector(), OcclusionAwareGenerator(**VOX_GENERATOR)
+    config = ModelConfig.from_yaml(REPO / "configs" / "vox-256.yaml")
+    kp_detector, generator = config.build_kp_detector(), config.build_generator()
     with torch.no_grad():
         for model in (kp_detector, generator):
             for name, buffer in model.named_buffers():
@@ -44,7 +40,9 @@ def vox_256_random(seed: int = 0):
                     buffer.uniform_(0.5, 2.0)
                 elif name.endswith("running_mean"):
                     buffer.uniform_(-0.2, 0.2)
-    return kp_detector.eval(), generator.eval(), 256
+    pipe = FOMMPipeline(kp_detector.eval(), generator.eval(), config.image_size)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
 
 
 def load_inputs(num_frames: int, size: int):
@@ -59,7 +57,7 @@ def load_inputs(num_frames: int, size: int):
                 frames.append(frame)
                 if len(frames) == num_frames:
                     break
-        return prepare_image(str(portrait), "source", size), prepare_frames(np.stack(frames), "driving", size), "real"
+        return prepare_image(portrait, size), prepare_images(np.stack(frames), size), "real"
     generator = torch.Generator().manual_seed(0)
     source = torch.rand(1, 3, size, size, generator=generator)
     shifts = [torch.roll(source, shifts=(i, 2 * i), dims=(2, 3)) for i in range(num_frames)]
@@ -67,8 +65,9 @@ def load_inputs(num_frames: int, size: int):
 
 
 @torch.no_grad()
-def reference_loop(kp_detector, generator, source, driving):
+def reference_loop(pipe, source, driving):
     """The original demo's make_animation: keypoints and the full generator for every frame, batch 1."""
+    kp_detector, generator = pipe.kp_detector, pipe.generator
     kp_source = kp_detector(source)
     kp_initial = kp_detector(driving[:1])
     predictions = []
@@ -79,11 +78,8 @@ def reference_loop(kp_detector, generator, source, driving):
     return torch.cat(predictions)
 
 
-def run_engine(kp_detector, generator, source, driving, fast, batch_size):
-    engine = AnimationEngine(kp_detector, generator, device="cpu", fast=fast, batch_size=batch_size)
-    prepared = engine.prepare_source(source)
-    batches = (driving[i : i + batch_size] for i in range(0, len(driving), batch_size))
-    return torch.cat(list(engine.animate(prepared, batches, MotionOptions(relative=True))))
+def run_pipeline(pipe, source, driving, fast, batch_size):
+    return pipe(source, driving, fast=fast, batch_size=batch_size).frames
 
 
 def timed(function, *args, **kwargs):
@@ -100,24 +96,24 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 def speed(args):
     if args.model:
         pipe = FOMMPipeline.from_pretrained(args.model)
-        kp_detector, generator, size = pipe.kp_detector.eval(), pipe.generator.eval(), pipe.image_size
+        pipe.set_progress_bar_config(disable=True)
         weights = args.model
     else:
-        kp_detector, generator, size = vox_256_random()
+        pipe = vox_256_random()
         weights = "vox-256 architecture, random weights"
+    size = pipe.image_size
     source, driving, content = load_inputs(args.frames, size)
     print(f"{len(driving)} {content} driving frames at {size}x{size}; {weights}; "
           f"{torch.get_num_threads()} threads; bf16 on CPU: {torch.cpu._is_avx512_bf16_supported()}")
 
-    # Warm-up (allocator, oneDNN primitive caches) on a few frames, for every contender.
-    reference_loop(kp_detector, generator, source, driving[:2])
-    run_engine(kp_detector, generator, source, driving[: args.batch_size], False, args.batch_size)
-    run_engine(kp_detector, generator, source, driving[: args.batch_size], True, args.batch_size)
-    kp_detector.to(memory_format=torch.contiguous_format), generator.to(memory_format=torch.contiguous_format)
+    # Warm-up (allocator, oneDNN primitive caches, the pipeline's engines) on a few frames, for every contender.
+    reference_loop(pipe, source, driving[:2])
+    run_pipeline(pipe, source, driving[: args.batch_size], False, args.batch_size)
+    run_pipeline(pipe, source, driving[: args.batch_size], True, args.batch_size)
 
-    loop_frames, loop_time = timed(reference_loop, kp_detector, generator, source, driving)
-    exact_frames, exact_time = timed(run_engine, kp_detector, generator, source, driving, False, args.batch_size)
-    fast_frames, fast_time = timed(run_engine, kp_detector, generator, source, driving, True, args.batch_size)
+    loop_frames, loop_time = timed(reference_loop, pipe, source, driving)
+    exact_frames, exact_time = timed(run_pipeline, pipe, source, driving, False, args.batch_size)
+    fast_frames, fast_time = timed(run_pipeline, pipe, source, driving, True, args.batch_size)
 
     n = len(driving)
     max_diff = (exact_frames - loop_frames).abs().max().item()
@@ -142,19 +138,20 @@ def profile(args):
     from torch.profiler import profile as torch_profile
     from torch.utils.flop_counter import FlopCounterMode
 
-    kp_detector, generator, size = vox_256_random()
-    engine = AnimationEngine(kp_detector, generator, device="cpu", batch_size=args.batch_size)
+    pipe = vox_256_random()
+    size = pipe.image_size
+    engine = pipe.engine()
     source = torch.rand(1, 3, size, size)
-    driving = torch.rand(args.batch_size, 3, size, size)
-    prepared = engine.prepare_source(source)
+    driving = torch.rand(args.batch_size, 3, size, size).contiguous(memory_format=engine.memory_format)
+    encoded = engine.encode_source(source)
     kp = engine.detect(driving)
     stages = {
-        "keypoint detector": lambda: engine.kp_detector(engine._input(driving)),
+        "keypoint detector": lambda: engine.kp_detector(driving),
         "dense motion": lambda: engine.generator.dense_motion(
-            prepared.image.expand(len(driving), -1, -1, -1), kp, expand_keypoints(prepared.keypoints, len(driving))
+            encoded.image.expand(len(driving), -1, -1, -1), kp, encoded.keypoints.expand(len(driving))
         ),
-        "decoder": lambda: engine.generator.decode(prepared.features.expand(len(driving), -1, -1, -1)),
-        "source encoder (loop only)": lambda: engine.generator.encode(prepared.image),
+        "decoder": lambda: engine.generator.decode(encoded.features.expand(len(driving), -1, -1, -1)),
+        "source encoder (loop only)": lambda: engine.generator.encode(encoded.image),
     }
     print(f"Per frame, batch {args.batch_size}:")
     with torch.inference_mode():
@@ -176,7 +173,7 @@ def profile(args):
         rate = 10 * 256 * 256 * 9 * (size // 4) ** 2 / 1e9 / (time.perf_counter() - start)
         print(f"  best convolution (3x3, 256->256 at {size // 4}^2): {rate:.0f} GMAC/s")
         with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
-            list(engine.animate(prepared, [driving]))
+            list(engine.animate(encoded, [kp]))
     print("Top operators of the exact engine (self CPU time per frame):")
     events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:8]
     for event in events:
@@ -185,17 +182,15 @@ def profile(args):
 
 def memory_run(num_frames: int, fast: bool) -> dict:
     """Animates a synthetic num_frames-frame 256x256 video file into a file; runs in its own process."""
-    from fomm_hf.animation.render import animate_video
     from fomm_hf.video.ffmpeg import run_ffmpeg
 
-    kp_detector, generator, size = vox_256_random()
-    engine = AnimationEngine(kp_detector, generator, device="cpu", fast=fast, batch_size=4)
+    pipe = vox_256_random()
     with tempfile.TemporaryDirectory() as folder:
         driving = Path(folder) / "driving.mp4"
         run_ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x256:rate=25", "-frames:v", str(num_frames),
                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(driving))
-        source = torch.rand(1, 3, size, size)
-        result = animate_video(engine, size, source, driving, Path(folder) / "out.mp4", progress=False)
+        source = torch.rand(1, 3, pipe.image_size, pipe.image_size)
+        result = pipe.animate_video(source, driving, Path(folder) / "out.mp4", fast=fast, progress=False)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"frames": result.num_frames, "peak_rss_mib": peak_kib / 1024, "seconds": result.seconds}
 

@@ -1,6 +1,6 @@
 """Load test of the Gradio app: concurrent clients get correct results, and the server's memory comes back.
 
-Starts ``python app.py`` with a tiny random-weight model, has CLIENTS gradio_client clients submit an
+Starts ``python app.py`` with a tiny random-weight model (configs/test-tiny.yaml), has CLIENTS gradio_client clients submit an
 animation at once, checks every result (frame count and size), and compares the server's resident memory
 before (after one warm-up request, which loads the model) and after (once it has settled). Prints PASS or
 FAIL, and exits with 0 or 1.
@@ -24,25 +24,22 @@ import psutil
 import torch
 from gradio_client import Client, handle_file
 
+from fomm_hf import FOMMPipeline, ModelConfig
+from fomm_hf.video import open_video
+from fomm_hf.video.ffmpeg import run_ffmpeg
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from fomm_hf import FOMMPipeline, KeypointDetector, OcclusionAwareGenerator  # noqa: E402
-from fomm_hf.video import open_video  # noqa: E402
-from fomm_hf.video.ffmpeg import run_ffmpeg  # noqa: E402
-from tests.conftest import TINY_GENERATOR, TINY_KP  # noqa: E402
-
+TINY_CONFIG = ModelConfig.from_yaml(REPO_ROOT / "configs" / "test-tiny.yaml")
 FPS = 25
-IMAGE_SIZE = 32
+IMAGE_SIZE = TINY_CONFIG.image_size
 
 
 def make_inputs(folder: Path, seconds: float):
     """A tiny model folder, a source image and a driving clip with sound."""
     torch.manual_seed(0)
     model = folder / "tiny-model"
-    FOMMPipeline(
-        KeypointDetector(**TINY_KP).eval(), OcclusionAwareGenerator(**TINY_GENERATOR).eval(), IMAGE_SIZE
-    ).save_pretrained(model)
+    kp_detector, generator = TINY_CONFIG.build_kp_detector().eval(), TINY_CONFIG.build_generator().eval()
+    FOMMPipeline(kp_detector, generator, IMAGE_SIZE).save_pretrained(model)
     source = folder / "source.png"
     PIL.Image.fromarray(np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3).astype(np.uint8)).save(source)
     driving = folder / "driving.mp4"

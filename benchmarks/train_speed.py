@@ -8,19 +8,21 @@ float32, contiguous tensors, the discriminator judging the generated frame with 
 own parameters (then discarded), its real-frame features computed with a graph. This package's step
 (fomm_hf.training.trainer.training_step): the discriminator judges without parameter gradients and its
 real-frame features without a graph, bfloat16 autocast where the CPU supports it (and, with
---channels-last, channels-last tensors: faster for test-tiny, much slower for vox-256 on the project's CPU).
-All variants run in one process, on the same random batch, with random VGG weights (speed only).
+--channels-last, channels-last tensors, whose effect depends on the model and the CPU).
+All variants run in one process, on the same random batch and initial weights, with random VGG weights
+(speed only). The models and optimizers are built as the trainer builds them (fomm_hf.training.builders).
 """
 
 import argparse
 import time
+from dataclasses import asdict, replace
 
 import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 
-from fomm_hf.models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
 from fomm_hf.training import load_training_config
+from fomm_hf.training.builders import build_models, build_optimizers
 from fomm_hf.training.losses import (
     RandomTransform,
     discriminator_gan_loss,
@@ -31,18 +33,6 @@ from fomm_hf.training.losses import (
 from fomm_hf.training.objective import FOMMObjective
 from fomm_hf.training.trainer import training_step
 from fomm_hf.training.vgg import Vgg19Features
-
-
-def build(config, memory_format=torch.contiguous_format):
-    torch.manual_seed(0)
-    models = (
-        KeypointDetector(**config.models.kp_detector),
-        OcclusionAwareGenerator(**config.models.generator),
-        MultiScaleDiscriminator(**config.models.discriminator),
-    )
-    models = tuple(m.to(memory_format=memory_format).train() for m in models)
-    optimizers = [torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in models]
-    return models, optimizers
 
 
 def original_step(models, optimizers, objective, batch):
@@ -57,12 +47,12 @@ def original_step(models, optimizers, objective, batch):
     for scale, prediction in pyramid_prediction.items():  # the original computes the target features with a graph
         for weight, a, b in zip(weights.perceptual, objective.vgg(prediction), objective.vgg(pyramid_driving[scale])):
             total = total + weight * (a - b.detach()).abs().mean()
-    kp = type(kp_driving)(value=kp_driving.value.detach(), jacobian=kp_driving.jacobian.detach())
+    kp = kp_driving.detach()
     if weights.generator_gan:
         fake, real = discriminator(output.prediction, kp=kp), discriminator(driving, kp=kp)
         total = total + weights.generator_gan * generator_gan_loss(fake)
         total = total + feature_matching_loss(real, fake, weights.feature_matching)
-    transform = RandomTransform(driving.shape[0], **objective.transform_params)
+    transform = RandomTransform(driving.shape[0], **asdict(objective.transform_params))
     kp_transformed = kp_detector(transform.warp_frame(driving, align_corners=True))
     value_loss, jacobian_loss = equivariance_losses(kp_driving, kp_transformed, transform)
     total = total + weights.equivariance_value * value_loss + weights.equivariance_jacobian * jacobian_loss
@@ -96,34 +86,40 @@ def main():
     args = parser.parse_args()
 
     config = load_training_config(args.config)
-    params = {**config.train_params, "loss_weights": {**config.train_params["loss_weights"], "generator_gan": 1}}
+    train_params = config.train_params
+    params = replace(train_params, loss_weights=replace(train_params.loss_weights, generator_gan=1))  # adversarial
     generator = torch.Generator().manual_seed(0)
-    batch = {k: torch.rand(args.batch_size, 3, args.size, args.size, generator=generator) for k in ("source", "driving")}
+    shape = (args.batch_size, 3, args.size, args.size)
+    batch = {k: torch.rand(shape, generator=generator) for k in ("source", "driving")}
     vgg = Vgg19Features()
     bf16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     print(f"{args.config} at {args.size}x{args.size}, batch {args.batch_size}, adversarial, {args.steps} timed steps "
           f"after a warm-up; {torch.get_num_threads()} threads; bf16 on this CPU: {bf16}")
 
-    models, optimizers = build(config)
-    objective = FOMMObjective(*models, vgg, params)
-    baseline = time_steps(lambda: original_step(models, optimizers, objective, batch), args.steps)
-    print(f"original step                 : {baseline:6.2f} s/step")
-
-    variants = [("this package, float32", "no", torch.contiguous_format)]
+    variants = [("original step", None, torch.contiguous_format),
+                ("this package, float32", "no", torch.contiguous_format)]
     if bf16:
         variants.append(("this package, bf16", "bf16", torch.contiguous_format))
     if bf16 and args.channels_last:
         variants.append(("this package, bf16 + channels-last", "bf16", torch.channels_last))
+    baseline = None
     for name, precision, memory_format in variants:
-        AcceleratorState._reset_state(reset_partial_state=True)  # one Accelerator configuration per variant
-        accelerator = Accelerator(mixed_precision=precision, cpu=True)
-        models, optimizers = build(config, memory_format)
-        models = accelerator.prepare(*models)
-        optimizers = accelerator.prepare(*optimizers)
-        objective = FOMMObjective(*models, vgg, params)
-        inputs = {k: v.contiguous(memory_format=memory_format) for k, v in batch.items()}
-        seconds = time_steps(lambda: training_step(accelerator, objective, optimizers, models, inputs), args.steps)
-        print(f"{name:30s}: {seconds:6.2f} s/step  x{baseline / seconds:.2f}")
+        torch.manual_seed(0)  # the same initial weights for every variant
+        models = build_models(config.model, params, memory_format=memory_format)
+        optimizers = build_optimizers(models, params)
+        if precision is None:
+            objective = FOMMObjective(*models, vgg, params)
+            seconds = time_steps(lambda: original_step(models, optimizers, objective, batch), args.steps)
+        else:
+            AcceleratorState._reset_state(reset_partial_state=True)  # one Accelerator configuration per variant
+            accelerator = Accelerator(mixed_precision=precision, cpu=True)
+            models = accelerator.prepare(*models)
+            optimizers = accelerator.prepare(*optimizers)
+            objective = FOMMObjective(*models, vgg, params)
+            inputs = {k: v.contiguous(memory_format=memory_format) for k, v in batch.items()}
+            seconds = time_steps(lambda: training_step(accelerator, objective, optimizers, models, inputs), args.steps)
+        baseline = baseline or seconds
+        print(f"{name:34s}: {seconds:6.2f} s/step  x{baseline / seconds:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,36 @@
-"""The ``fomm`` command line (also ``python -m fomm_hf``): ``fomm animate`` and ``fomm convert``."""
+"""The ``fomm`` command (also ``python -m fomm_hf``): parse, call the package, print.
+
+Each command checks its inputs (files readable and of the right kind, outputs writable, options in range, the
+device present) before it loads a model, and reports a person's mistake as one line on standard error with
+exit status 2. Modules are imported by the command that needs them: ``fomm --help`` imports neither torch nor
+diffusers.
+"""
 
 import argparse
 import sys
-from pathlib import Path
+import time
 
-from .errors import FOMMError
+from .errors import FOMMError, OneLineErrorParser
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0; got {text!r}")
+    return value
 
 
 def str_to_bool(text: str) -> bool:
@@ -13,6 +39,92 @@ def str_to_bool(text: str) -> bool:
     if text.lower() in ("false", "0", "no"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        help="pipeline folder or Hub repo id (default: $FOMM_MODEL, else the bundled demo model); a local folder "
+        "is looked for first, then the Hub",
+    )
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
+
+
+# fomm animate --------------------------------------------------------------------------------------------------
+
+
+def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="source image to animate (png, jpg, webp, ...)")
+    parser.add_argument("--driving", required=True,
+                        help="driving video (mp4, mov, webm, avi, gif, ...) or folder of frames")
+    parser.add_argument("--output", required=True, help="result video (.mp4, .mov, .mkv, .webm or .gif)")
+    add_model_argument(parser)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--relative", dest="relative", action="store_true", default=True,
+                      help="transfer the driving motion onto the source's own pose (default)")
+    mode.add_argument("--absolute", dest="relative", action="store_false", help="use the driving keypoints as they are")
+    parser.add_argument("--adapt-scale", action="store_true", help="scale the motion by the objects' relative size")
+    parser.add_argument("--find-best-frame", action="store_true",
+                        help="start relative motion from the driving frame whose pose is closest to the source's")
+    parser.add_argument("--fit", choices=["crop", "pad", "stretch"], default="crop",
+                        help="make non-square inputs square by centre crop (default), black padding, or stretching")
+    parser.add_argument("--fast", action="store_true", help="bfloat16/float16 networks where the hardware is faster")
+    parser.add_argument("--batch-size", type=positive_int, default=4, help="frames processed together (default 4)")
+    parser.add_argument("--max-frames", type=positive_int, help="animate at most this many driving frames")
+    add_device_argument(parser)
+    parser.add_argument("--keypoints", action="store_true",
+                        help="also write OUTPUT_keypoints.EXT: source | driving with keypoints | result")
+
+
+def run_animate(args) -> None:
+    from pathlib import Path
+
+    from .animation import resolve_device
+    from .images import read_image
+    from .pipelines import load_pipeline, resolve_model
+    from .video import check_output_path, open_video
+
+    source = read_image(args.source)
+    with open_video(args.driving):
+        pass  # it opens: a video (or folder of frames) with a frame that decodes
+    output = check_output_path(args.output)
+    keypoints_output = None
+    if args.keypoints:
+        keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"))
+    device = resolve_device(args.device)
+    model = resolve_model(args.model)
+
+    pipe = load_pipeline(model).to(device)
+    result = pipe.animate_video(
+        source,
+        args.driving,
+        output,
+        relative=args.relative,
+        adapt_scale=args.adapt_scale,
+        find_best_frame=args.find_best_frame,
+        fit=args.fit,
+        fast=args.fast,
+        batch_size=args.batch_size,
+        keypoints_path=keypoints_output,
+        max_frames=args.max_frames,
+    )
+    print(
+        f"Wrote {result.output}: {result.num_frames} frames at {result.fps:.5g} fps in {result.seconds:.1f} s "
+        f"({result.frames_per_second:.2f} frames/s on {result.device}, {result.dtype}; first frames written "
+        f"after {result.seconds_to_first_frame:.2f} s)"
+    )
+    if result.truncated:
+        print(f"Stopped after --max-frames {args.max_frames}: later driving frames were left out")
+    if args.find_best_frame:
+        print(f"Relative motion from driving frame {result.initial_frame}")
+    if result.keypoints_output:
+        print(f"Wrote {Path(result.keypoints_output)}")
+
+
+# fomm convert --------------------------------------------------------------------------------------------------
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +144,19 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_convert(args) -> None:
+    from pathlib import Path
+
     from .conversion import convert_original_checkpoint
-    from .model_card import render_model_card
-    from .pipelines.export import push_folder_to_hub, write_pipeline_folder
+    from .errors import InvalidInputError
+    from .models.model_config import read_yaml
+    from .pipelines.folders import push_folder_to_hub, write_pipeline_folder
+    from .pipelines.model_card import render_model_card
+
+    read_yaml(args.config)
+    if not Path(args.checkpoint).is_file():
+        raise InvalidInputError(f"The checkpoint file {args.checkpoint} does not exist.")
+    if Path(args.output).is_file():
+        raise InvalidInputError(f"Cannot write the pipeline folder {args.output}: it is a file.")
 
     converted = convert_original_checkpoint(args.config, args.checkpoint, align_corners=args.align_corners)
     name = Path(args.checkpoint).name.split(".")[0]
@@ -61,84 +183,123 @@ def run_convert(args) -> None:
         print(f"Pushed to {args.push_to_hub}: {url}")
 
 
-def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", required=True, help="source image to animate")
-    parser.add_argument("--driving", required=True, help="driving video (mp4/mov/webm/avi/gif) or folder of frames")
-    parser.add_argument("--output", required=True, help="result video (.mp4, .webm, .gif, ...)")
-    parser.add_argument("--model", help="pipeline folder or Hub repo id (default: $FOMM_MODEL, else the bundled model)")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--relative", dest="relative", action="store_true", default=True,
-                      help="transfer the driving motion onto the source's own pose (default)")
-    mode.add_argument("--absolute", dest="relative", action="store_false",
-                      help="use the driving keypoints as they are")
-    parser.add_argument("--adapt-scale", action="store_true", help="scale the motion by the objects' relative size")
-    parser.add_argument("--find-best-frame", action="store_true",
-                        help="start relative motion from the driving frame whose pose is closest to the source's")
-    parser.add_argument("--fast", action="store_true", help="bfloat16/float16 convolutions where supported")
-    parser.add_argument("--batch-size", type=int, default=4, help="frames processed together (default 4)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
-    parser.add_argument("--fit", choices=["crop", "pad"], default="crop",
-                        help="make non-square inputs square by centre crop (default) or padding")
-    parser.add_argument("--keypoints", action="store_true",
-                        help="also write OUTPUT_keypoints.EXT: source | driving with keypoints | result")
-
-
-def keypoints_path_for(output: Path) -> Path:
-    return output.with_name(f"{output.stem}_keypoints{output.suffix}")
-
-
-def run_animate(args) -> None:
-    from .animation import AnimationEngine, MotionOptions
-    from .animation.render import animate_video
-    from .pipelines import load_pipeline
-
-    pipe = load_pipeline(args.model)
-    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device=args.device, fast=args.fast,
-                             batch_size=args.batch_size)
-    output = Path(args.output)
-    result = animate_video(
-        engine,
-        pipe.image_size,
-        args.source,
-        args.driving,
-        output,
-        motion=MotionOptions(relative=args.relative, adapt_scale=args.adapt_scale),
-        find_best_frame=args.find_best_frame,
-        fit=args.fit,
-        keypoints_path=keypoints_path_for(output) if args.keypoints else None,
-    )
-    print(
-        f"Wrote {result.output}: {result.num_frames} frames at {result.fps:.5g} fps in {result.seconds:.1f} s "
-        f"({result.frames_per_second:.2f} frames/s on {result.device})"
-    )
-    if args.find_best_frame:
-        print(f"Relative motion from driving frame {result.initial_frame}")
-    if result.keypoints_output:
-        print(f"Wrote {result.keypoints_output}")
+# fomm evaluate -------------------------------------------------------------------------------------------------
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    from .evaluate import add_arguments
-
-    add_arguments(parser)
+    add_model_argument(parser)
+    parser.add_argument("--category", default="faces", choices=["faces", "puppets"])
+    parser.add_argument("--num-test", type=positive_int, default=30, help="held-out clips (default 30)")
+    parser.add_argument("--frames", type=positive_int, default=64, help="frames per clip (default 64)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="dataset seed (the one the training set was written with)")
+    parser.add_argument("--batch-size", type=positive_int, default=8, help="frames processed together (default 8)")
+    add_device_argument(parser)
+    parser.add_argument("--json", help="also write the results to this JSON file")
 
 
 def run_evaluate(args) -> None:
-    from .evaluate import run
+    import json
+    from pathlib import Path
 
-    run(args)
+    from .animation import resolve_device
+    from .errors import InvalidInputError
+    from .evaluation import ProceduralEvaluation, markdown_table
+    from .pipelines import load_pipeline, resolve_model
+
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise InvalidInputError(f"Cannot write {args.json}: its folder does not exist.")
+    device = resolve_device(args.device)
+    pipe = load_pipeline(resolve_model(args.model)).to(device)
+    results = ProceduralEvaluation(pipe, args.category, args.num_test, args.frames, args.seed,
+                                   batch_size=args.batch_size).run()
+    print(markdown_table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
-COMMANDS = {
-    "animate": (add_animate_arguments, run_animate, "animate a source image with a driving video"),
-    "evaluate": (add_evaluate_arguments, run_evaluate, "evaluate a model on the procedural set with ground truth"),
+# fomm procedural-data ------------------------------------------------------------------------------------------
+
+
+def add_procedural_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", required=True, help="folder to write (its train/ and test/ must be empty)")
+    parser.add_argument("--category", default="faces", choices=["faces", "puppets"])
+    parser.add_argument("--train", type=non_negative_int, default=200, help="number of training clips (default 200)")
+    parser.add_argument("--test", type=non_negative_int, default=20, help="number of test clips (default 20)")
+    parser.add_argument("--frames", type=positive_int, default=64, help="frames per clip (default 64)")
+    parser.add_argument("--size", type=positive_int, default=128, help="frame width and height in pixels (default 128)")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--layout", default="strip", choices=["strip", "frames"],
+                        help="strip: one .png per clip, frames side by side (default); frames: a folder of .png "
+                        "per clip")
+    parser.add_argument("--preview", help="also write the first test clips side by side as this video (.mp4, .gif)")
+
+
+def run_procedural_data(args) -> None:
+    from .procedural import get_category, write_dataset, write_preview
+    from .video import check_output_path
+
+    if args.preview:
+        check_output_path(args.preview)
+    start = time.perf_counter()
+    write_dataset(args.root, args.category, args.train, args.test, args.frames, args.size, args.seed, args.layout)
+    if args.preview:
+        kind = get_category(args.category)
+        clips = [
+            kind.render(*kind.sample_clip("test", i, args.frames, args.seed), args.size)[0]
+            for i in range(min(args.test, 4))
+        ]
+        write_preview(args.preview, clips)
+    entry = "<index>.png" if args.layout == "strip" else "<index>/<frame>.png"
+    print(
+        f"Wrote {args.train} train and {args.test} test {args.category} clips of {args.frames} frames, "
+        f"{args.size}x{args.size}, seed {args.seed}, to {args.root} in {time.perf_counter() - start:.1f} s:"
+    )
+    print(
+        f"  {args.root}/{{train,test}}/{entry}: frames; {args.root}/{{train,test}}/<index>.json: seeds, identity, "
+        f"poses and landmarks; {args.root}/metadata.json"
+    )
+    if args.preview:
+        print(f"  preview of the first test clips: {args.preview}")
+
+
+# fomm reconstruct ----------------------------------------------------------------------------------------------
+
+
+def add_reconstruct_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="the training config (its dataset_params)")
+    parser.add_argument("--model", required=True, help="pipeline folder or Hub repo id to evaluate")
+    parser.add_argument("--data-dir", help="dataset root with test/ (default: the config's dataset_params.root_dir)")
+    parser.add_argument("--output-dir", help="also write reconstruction.json (per-video L1) here")
+    parser.add_argument("--batch-size", type=positive_int, default=4, help="frames processed together (default 4)")
+
+
+def run_reconstruct(args) -> None:
+    from .training import load_training_config, reconstruct_test_videos
+
+    config = load_training_config(args.config)
+    results = reconstruct_test_videos(config, args.model, args.data_dir, args.output_dir, args.batch_size)
+    print(f"Reconstruction L1: {results['mean_l1']:.4f} over {results['num_frames']} frames of "
+          f"{results['num_videos']} videos")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+COMMANDS = {  # name -> (add_arguments, run, help)
+    "animate": (add_animate_arguments, run_animate, "animate a source image with the motion of a driving video"),
     "convert": (add_convert_arguments, run_convert, "convert an original .pth.tar checkpoint to a pipeline folder"),
+    "evaluate": (add_evaluate_arguments, run_evaluate,
+                 "evaluate a model on held-out procedural clips with exact ground truth"),
+    "reconstruct": (add_reconstruct_arguments, run_reconstruct,
+                    "evaluate a model by reconstructing a dataset's test videos (the paper's protocol)"),
+    "procedural-data": (add_procedural_data_arguments, run_procedural_data,
+                        "write a dataset of procedural videos with ground truth, in the original layout"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fomm", description="First Order Motion Model for image animation.")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+def build_parser() -> OneLineErrorParser:
+    parser = OneLineErrorParser(prog="fomm", description="First Order Motion Model for image animation.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, _, help_text) in COMMANDS.items():
         add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
     return parser
@@ -149,6 +310,7 @@ def main(argv=None) -> int:
     try:
         COMMANDS[args.command][1](args)
     except FOMMError as error:
-        print(f"fomm {args.command}: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line
+        print(f"fomm {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0

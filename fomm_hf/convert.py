@@ -1,4 +1,4 @@
-"""``python -m fomm_hf.convert --config CONFIG.yaml --checkpoint CKPT.pth.tar --output DIR``: same as ``fomm convert``."""
+"""``python -m fomm_hf.convert --config CONFIG.yaml --checkpoint CKPT.pth.tar --output DIR``: ``fomm convert``."""
 
 import sys
 

@@ -21,11 +21,10 @@ import PIL.Image
 import torch
 
 from fomm_hf import FOMMPipeline
-from fomm_hf.animation import AnimationEngine
-from fomm_hf.data import get_category
-from fomm_hf.evaluate import ProceduralEvaluation, markdown_table
-from fomm_hf.model_card import render_model_card
-from fomm_hf.pipelines.pipeline_fomm import BUNDLED_MODEL
+from fomm_hf.evaluation import ProceduralEvaluation, markdown_table
+from fomm_hf.pipelines.loading import BUNDLED_MODEL
+from fomm_hf.pipelines.model_card import render_model_card
+from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,8 +78,7 @@ def main():
 
     pipe = FOMMPipeline.from_pretrained(runs[-1] / "pipeline")
     pipe.set_progress_bar_config(disable=True)
-    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu", batch_size=8)
-    results = ProceduralEvaluation(engine, pipe.image_size, "faces").run()
+    results = ProceduralEvaluation(pipe, "faces").run()
     write_bundle(pipe, runs, results, args)
 
     paths = write_examples(REPO / "examples")
@@ -111,7 +109,7 @@ def write_bundle(pipe: FOMMPipeline, runs: list, results: dict, args) -> None:
         repo_id="",  # bundled: FOMMPipeline.from_pretrained() with no argument
         model_name="First Order Motion Model: procedural cartoon faces, 64x64 (the fomm_hf demo model)",
         training_description=(
-            "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `python -m fomm_hf.data.procedural "
+            "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `fomm procedural-data "
             "--root data/procedural-faces-64 --category faces --train 300 --test 30 --frames 64 --size 64 --seed 0`) "
             f"on a 2-core CPU, {sum(steps)} steps in {args.wall_time} ({stages}). Losses: L1 between prediction "
             "and driving frame on an image pyramid (`loss_weights.pixel`) in place of the paper's VGG19 perceptual "

@@ -1,7 +1,5 @@
-"""The streaming engine, video-to-video animation and the ``fomm animate`` command."""
+"""The engine behind the pipeline, video-to-video animation (``pipe.animate_video``) and ``fomm animate``."""
 
-import subprocess
-import sys
 
 import numpy as np
 import PIL.Image
@@ -9,24 +7,14 @@ import pytest
 import torch
 
 from fomm_hf import transfer_motion
-from fomm_hf.animation import AnimationEngine, MotionOptions, best_matching_frame, resolve_device
-from fomm_hf.animation.render import animate_video
+from fomm_hf.animation import resolve_device
 from fomm_hf.errors import InvalidInputError
-from fomm_hf.video import iter_batches, open_video, prepare_video_frames
+from fomm_hf.images import prepare_images
+from fomm_hf.motion import KeypointOutput, best_matching_frame
+from fomm_hf.video import iter_batches, open_video
 
 from .conftest import MEDIA, needs
 from .test_video import audio_seconds, make_clip, random_frames, read_all
-
-
-@pytest.fixture
-def engine(tiny_pipeline):
-    return AnimationEngine(tiny_pipeline.kp_detector, tiny_pipeline.generator, device="cpu", batch_size=3)
-
-
-@pytest.fixture
-def tiny_model_dir(tiny_pipeline, tmp_path):
-    tiny_pipeline.save_pretrained(tmp_path / "tiny-model")
-    return tmp_path / "tiny-model"
 
 
 @torch.no_grad()
@@ -42,13 +30,28 @@ def per_frame_loop(pipe, source, driving, relative=True):
 
 
 @pytest.mark.parametrize("relative", [True, False])
-def test_exact_engine_matches_the_per_frame_loop(tiny_pipeline, engine, relative):
+def test_exact_engine_matches_the_per_frame_loop(tiny_pipeline, relative):
     source, driving = torch.rand(1, 3, 32, 32), torch.rand(7, 3, 32, 32)
     expected = per_frame_loop(tiny_pipeline, source, driving, relative)
-    prepared = engine.prepare_source(source)
-    batches = (driving[i : i + 3] for i in range(0, 7, 3))
-    frames = torch.cat(list(engine.animate(prepared, batches, MotionOptions(relative=relative))))
+    frames = tiny_pipeline(source, driving, relative=relative, batch_size=3).frames
     assert (frames - expected).abs().max() <= 1e-4
+
+
+def test_the_engine_is_built_once_and_rebuilt_for_new_weights_and_precision(tiny_pipeline):
+    engine = tiny_pipeline.engine()
+    assert tiny_pipeline.engine() is engine
+    source, driving = torch.rand(1, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    before = tiny_pipeline(source, driving).frames
+    with torch.no_grad():
+        tiny_pipeline.generator.output_conv.bias.add_(0.5)  # new weights, changed in place
+    assert tiny_pipeline.engine() is not engine
+    assert not torch.equal(tiny_pipeline(source, driving).frames, before)
+
+    tiny_pipeline.to(torch.bfloat16)  # honoured: the networks run in bfloat16
+    assert tiny_pipeline.engine().dtype == torch.bfloat16
+    assert tiny_pipeline.engine().generator.output_conv.weight.dtype == torch.bfloat16
+    frames = tiny_pipeline(source, driving).frames
+    assert frames.dtype == torch.float32 and frames.shape == (2, 3, 32, 32)
 
 
 def test_fast_engine_stays_close_to_exact(tiny_pipeline):
@@ -59,48 +62,49 @@ def test_fast_engine_stays_close_to_exact(tiny_pipeline):
     assert psnr > 30
 
 
-def test_streaming_file_output_equals_the_in_memory_pipeline(tiny_pipeline, engine, tmp_path):
+def test_streaming_file_output_equals_the_in_memory_pipeline(tiny_pipeline, tmp_path):
     clip = make_clip(tmp_path / "driving.mp4", size="48x40", seconds=1)
     source = torch.rand(1, 3, 32, 32)
     decoded = read_all(clip)
-    in_memory = tiny_pipeline(source, prepare_video_frames(decoded, 32)).frames
+    in_memory = tiny_pipeline(source, decoded).frames
 
-    prepared = engine.prepare_source(source)
+    engine = tiny_pipeline.engine()
+    encoded = engine.encode_source(source)
     with open_video(clip) as video:
-        batches = (prepare_video_frames(batch, 32) for batch in iter_batches(video.frames(), 3))
-        streamed = torch.cat(list(engine.animate(prepared, batches)))
+        batches = (prepare_images(np.stack(batch), 32) for batch in iter_batches(video.frames(), 3))
+        streamed = torch.cat(list(engine.animate(encoded, (engine.detect(batch) for batch in batches))))
     torch.testing.assert_close(streamed, in_memory, atol=1e-5, rtol=0)
 
-    result = animate_video(engine, 32, source, clip, tmp_path / "out.mp4", progress=False)
+    result = tiny_pipeline.animate_video(source, clip, tmp_path / "out.mp4", batch_size=3, progress=False)
     written = read_all(result.output)
     assert written.shape == (25, 32, 32, 3) and result.num_frames == 25 and result.fps == pytest.approx(25)
     # Written through a lossy codec: compare on average.
     assert np.abs(written.astype(float) - in_memory.permute(0, 2, 3, 1).numpy() * 255).mean() < 6
 
 
-def test_audio_is_carried_over_and_silence_stays_silent(engine, tmp_path):
+def test_audio_is_carried_over_and_silence_stays_silent(tiny_pipeline, tmp_path):
     with_audio = make_clip(tmp_path / "talk.mp4", size="40x40", seconds=1.2, audio_seconds=1.2)
-    result = animate_video(engine, 32, torch.rand(1, 3, 32, 32), with_audio, tmp_path / "out.mp4", progress=False)
+    result = tiny_pipeline.animate_video(torch.rand(1, 3, 32, 32), with_audio, tmp_path / "out.mp4", progress=False)
     assert audio_seconds(result.output) == pytest.approx(1.2, abs=0.1)
 
     silent = make_clip(tmp_path / "silent.mp4", size="40x40", seconds=0.4)
-    result = animate_video(engine, 32, torch.rand(1, 3, 32, 32), silent, tmp_path / "silent_out.mp4", progress=False)
+    result = tiny_pipeline.animate_video(torch.rand(1, 3, 32, 32), silent, tmp_path / "silent_out.mp4",
+                                         progress=False)
     with open_video(result.output) as video:
         assert not video.has_audio and video.num_frames == 10
 
 
-def test_find_best_frame_picks_the_frame_with_the_source_pose(tiny_pipeline, engine):
+def test_find_best_frame_picks_the_frame_with_the_source_pose(tiny_pipeline):
     frames = torch.from_numpy(random_frames(6, 32, 32, seed=3)).permute(0, 3, 1, 2).float() / 255
     source = frames[4:5]
-    prepared = engine.prepare_source(source)
-    assert best_matching_frame(prepared.keypoints, engine.detect(frames)) == 4
+    assert best_matching_frame(tiny_pipeline.detect_keypoints(source), tiny_pipeline.detect_keypoints(frames)) == 4
     # In relative mode the chosen frame reproduces the source's own pose.
     out = tiny_pipeline(source, frames, find_best_frame=True).frames
     assert torch.equal(out, tiny_pipeline(source, frames, initial_frame=4).frames)
 
 
 @pytest.mark.parametrize("kind", ["portrait", "grey", "gif", "one_frame", "truncated"])
-def test_odd_driving_videos(engine, tmp_path, kind):
+def test_odd_driving_videos(tiny_pipeline, tmp_path, kind):
     path = tmp_path / ("driving.gif" if kind == "gif" else "driving.mp4")
     if kind == "portrait":
         make_clip(path, size="36x80", seconds=0.4)
@@ -116,7 +120,7 @@ def test_odd_driving_videos(engine, tmp_path, kind):
                                                                "-movflags", "+faststart"))
         data = path.read_bytes()
         path.write_bytes(data[: int(len(data) * 0.7)])
-    result = animate_video(engine, 32, torch.rand(1, 3, 32, 32), path, tmp_path / "out.mp4", progress=False)
+    result = tiny_pipeline.animate_video(torch.rand(1, 3, 32, 32), path, tmp_path / "out.mp4", progress=False)
     frames = read_all(result.output)
     assert frames.shape[1:] == (32, 32, 3)
     expected = {"portrait": 10, "grey": 10, "gif": 10, "one_frame": 1}
@@ -126,77 +130,53 @@ def test_odd_driving_videos(engine, tmp_path, kind):
         assert 0 < len(frames) < 50
 
 
-def test_rgba_and_grey_source_images(engine, tmp_path):
+def test_rgba_and_grey_source_images(tiny_pipeline, tmp_path):
     clip = make_clip(tmp_path / "driving.mp4", size="32x32", seconds=0.2)
     rgb = random_frames(1, 50, 40)[0]
     PIL.Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])).save(tmp_path / "rgba.png")
     PIL.Image.fromarray(rgb[:, :, 0]).save(tmp_path / "grey.png")
     for name in ("rgba.png", "grey.png"):
-        result = animate_video(engine, 32, tmp_path / name, clip, tmp_path / f"{name}.mp4", progress=False)
+        result = tiny_pipeline.animate_video(tmp_path / name, clip, tmp_path / f"{name}.mp4", progress=False)
         assert result.num_frames == 5
 
 
-def test_undecodable_video_leaves_no_output(engine, tmp_path):
+def test_undecodable_video_leaves_no_output(tiny_pipeline, tmp_path):
     bad = tmp_path / "notes.mp4"
     bad.write_text("this is not a video")
     with pytest.raises(InvalidInputError, match="notes.mp4"):
-        animate_video(engine, 32, torch.rand(1, 3, 32, 32), bad, tmp_path / "out.mp4", progress=False)
+        tiny_pipeline.animate_video(torch.rand(1, 3, 32, 32), bad, tmp_path / "out.mp4", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
 
 
-def test_max_frames_cuts_and_says_so(engine, tmp_path):
+def test_max_frames_cuts_and_says_so(tiny_pipeline, tmp_path):
     clip = make_clip(tmp_path / "driving.mp4", size="32x32", seconds=1)
-    result = animate_video(engine, 32, torch.rand(1, 3, 32, 32), clip, tmp_path / "out.mp4", max_frames=7,
-                           progress=False)
+    result = tiny_pipeline.animate_video(torch.rand(1, 3, 32, 32), clip, tmp_path / "out.mp4", max_frames=7,
+                                         progress=False)
     assert result.num_frames == 7 and result.truncated
+    assert 0 < result.seconds_to_first_frame <= result.seconds and result.dtype == "float32"
+
+
+def test_keypoints_of_several_batches_concatenate_in_order(tiny_pipeline):
+    frames = torch.rand(5, 3, 32, 32)
+    whole = tiny_pipeline.detect_keypoints(frames, batch_size=5)
+    parts = KeypointOutput.concat([tiny_pipeline.detect_keypoints(frames[:2]), tiny_pipeline.detect_keypoints(frames[2:])])
+    torch.testing.assert_close(parts.value, whole.value, atol=1e-6, rtol=0)
+    assert torch.equal(parts.select(-1).value, parts.value[-1:]) and parts.select(1).expand(3).value.shape == (3, 4, 2)
 
 
 def test_device_selection():
     expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
     assert resolve_device(None).type == expected
     assert resolve_device("cpu") == torch.device("cpu")
-
-
-def run_fomm(*args):
-    return subprocess.run([sys.executable, "-m", "fomm_hf", *map(str, args)], capture_output=True, text=True)
-
-
-def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_path):
-    clip = make_clip(tmp_path / "driving.mp4", size="64x48", seconds=0.8, audio_seconds=0.8)
-    PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
-    output = tmp_path / "result.mp4"
-    result = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
-                      "--output", output, "--keypoints", "--find-best-frame", "--adapt-scale", "--batch-size", 2)
-    assert result.returncode == 0, result.stderr
-    assert "Wrote" in result.stdout and "frames/s" in result.stdout
-    assert "Animating" in result.stderr and "frame/s" in result.stderr  # the tqdm progress bar
-    assert read_all(output).shape == (20, 32, 32, 3)
-    assert read_all(tmp_path / "result_keypoints.mp4").shape == (20, 32, 96, 3)
-    assert audio_seconds(output) == pytest.approx(0.8, abs=0.1)
-
-    absolute = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
-                        "--output", tmp_path / "absolute.gif", "--absolute", "--fast", "--device", "cpu")
-    assert absolute.returncode == 0, absolute.stderr
-    assert read_all(tmp_path / "absolute.gif").shape == (20, 32, 32, 3)
-
-
-def test_cli_errors_are_messages_not_tracebacks(tiny_model_dir, tmp_path):
-    bad = tmp_path / "notes.mp4"
-    bad.write_text("this is not a video")
-    PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
-    cases = [
-        ("--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", bad),
-        ("--model", tiny_model_dir, "--source", tmp_path / "missing.png", "--driving", bad),
-        ("--model", tmp_path / "no-model", "--source", tmp_path / "face.png", "--driving", bad),
-    ]
-    for case in cases:
-        result = run_fomm("animate", *case, "--output", tmp_path / "out.mp4")
-        assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr, result.stderr
-    assert not (tmp_path / "out.mp4").exists()
+    with pytest.raises(InvalidInputError, match="Unknown device 'gpu'"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidInputError, match="'cuda' is not available"):
+            resolve_device("cuda")
 
 
 @needs(MEDIA / "carphone.mp4")
-def test_real_video_and_portrait(engine, tmp_path):
-    result = animate_video(engine, 32, MEDIA / "astronaut.png", MEDIA / "carphone.mp4", tmp_path / "out.mp4",
-                           find_best_frame=True, max_frames=30, progress=False)
+def test_real_video_and_portrait(tiny_pipeline, tmp_path):
+    result = tiny_pipeline.animate_video(MEDIA / "astronaut.png", MEDIA / "carphone.mp4", tmp_path / "out.mp4",
+                                         find_best_frame=True, max_frames=30, progress=False)
     assert result.num_frames == 30 and result.fps == pytest.approx(29.97, abs=0.01)

@@ -4,7 +4,7 @@ The driving clips are made with ffmpeg (see test_video.py); the server runs in t
 """
 
 import socket
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +16,9 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from fomm_hf import FOMMPipeline, KeypointDetector, OcclusionAwareGenerator  # noqa: E402
-from fomm_hf.animation.device import reduced_precision_dtype  # noqa: E402
 from fomm_hf.app import Animator, AppSettings, crop_source, find_examples  # noqa: E402
 from fomm_hf.app.cropping import FACE_MARGIN, face_detector, largest_face  # noqa: E402
-from fomm_hf.app.models import ModelCache  # noqa: E402
+from fomm_hf.app.model_cache import ModelCache  # noqa: E402
 from fomm_hf.errors import InvalidInputError  # noqa: E402
 from fomm_hf.video import open_video  # noqa: E402
 
@@ -194,7 +193,7 @@ def bad_inputs(files, source_image, clip_with_audio) -> dict:
         "truncated upload": (source_image, truncated, {}, "damaged or incomplete"),
         "image too small": (tiny_image, clip, {}, "at least 32 pixels on each side"),
         "no source image": (None, clip, {}, "No source image"),
-        "unknown model": (source_image, clip, {"model": "nobody/no-such-model"}, "Cannot load a FOMM pipeline"),
+        "unknown model": (source_image, clip, {"model": "nobody/no-such-model"}, "Cannot find the model"),
     }
 
 
@@ -229,16 +228,19 @@ def test_uploads_over_the_size_limit_are_refused(client, files, source_image):
 
 
 def test_face_crop_without_a_face_is_an_error_the_person_sees(files, clip_with_audio):
-    blank = np.full((64, 64, 3), 128, np.uint8)
+    PIL.Image.new("RGB", (64, 64), (128, 128, 128)).save(files / "blank.png")
     with pytest.raises(gr.Error, match="No face was found"):
-        Animator(SETTINGS).animate(blank, str(clip_with_audio), crop="face")
+        Animator(SETTINGS).animate(str(files / "blank.png"), str(clip_with_audio), crop="face")
 
 
-def test_crop_preview_shows_the_square_or_warns():
-    image = np.zeros((40, 100, 3), np.uint8)
-    assert Animator(SETTINGS).preview_crop(image, "pad").shape == (100, 100, 3)
+def test_crop_preview_shows_the_square_or_warns(files):
+    PIL.Image.new("RGB", (100, 40)).save(files / "wide.png")
+    assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "pad").shape == (100, 100, 3)
+    assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "centre").shape == (40, 40, 3)
     with pytest.warns(UserWarning, match="No face was found"):
-        assert Animator(SETTINGS).preview_crop(image, "face") is None
+        assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "face") is None
+    PIL.Image.new("RGB", (2000, 1000)).save(files / "large.png")
+    assert Animator(SETTINGS).preview_crop(str(files / "large.png"), "centre").shape == (512, 512, 3)
 
 
 @needs(MEDIA / "astronaut.png")
@@ -248,25 +250,24 @@ def test_face_crop_is_a_square_around_the_face():
     astronaut = np.asarray(PIL.Image.open(MEDIA / "astronaut.png").convert("RGB"))  # her face is about (225, 115)
     centre_x, centre_y, side = largest_face(astronaut)
     assert abs(centre_x - 225) < 20 and abs(centre_y - 115) < 20 and 70 < side < 120
-    crop = crop_source(astronaut, "face").image
-    assert crop.shape == (round(side * FACE_MARGIN),) * 2 + (3,)
+    crop = crop_source(astronaut, "face")
+    assert crop.image.shape == (round(side * FACE_MARGIN),) * 2 + (3,) and crop.fit == "crop"
 
 
-def test_centre_and_padded_crops_are_square():
+def test_centre_and_padded_crops_are_the_image_loaders_fits():
     image = np.zeros((40, 100, 3), np.uint8)
-    assert crop_source(image, "centre").image.shape == (40, 40, 3)
-    assert crop_source(image, "pad").image.shape == (100, 100, 3)
+    assert crop_source(image, "centre").fit == "crop" and crop_source(image, "centre").preview().shape == (40, 40, 3)
+    assert crop_source(image, "pad").fit == "pad" and crop_source(image, "pad").preview().shape == (100, 100, 3)
     with pytest.raises(InvalidInputError, match="at least 64 pixels"):
         crop_source(image, "centre", min_side=64)
 
 
-def test_engines_are_cached_per_model_and_fast_mode(tiny_model):
+def test_pipelines_are_cached_per_model(tiny_model, files):
     models = ModelCache(capacity=1)
-    exact = models.get(str(tiny_model), fast=False)
-    assert models.get(str(tiny_model), fast=False) is exact and exact.image_size == 32
-    with pytest.warns(UserWarning) if reduced_precision_dtype(exact.engine.device) is None else nullcontext():
-        models.get(str(tiny_model), fast=True)  # evicts the exact engine: the cache holds one
-    assert models.get(str(tiny_model), fast=False) is not exact
+    loaded = models.get(str(tiny_model))
+    assert models.get(str(tiny_model)) is loaded and loaded.pipe.image_size == 32 and loaded.name == str(tiny_model)
+    models.get(None)  # the bundled model evicts it: the cache holds one
+    assert models.get(str(tiny_model)) is not loaded
 
 
 def test_settings_come_from_the_environment(monkeypatch):

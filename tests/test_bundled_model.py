@@ -8,10 +8,8 @@ import pytest
 import torch
 
 from fomm_hf import FOMMPipeline
-from fomm_hf.animation import AnimationEngine
-from fomm_hf.animation.render import animate_video
-from fomm_hf.evaluate import ProceduralEvaluation
-from fomm_hf.pipelines.pipeline_fomm import BUNDLED_MODEL
+from fomm_hf.evaluation import ProceduralEvaluation
+from fomm_hf.pipelines.loading import BUNDLED_MODEL
 from fomm_hf.video import open_video
 
 from .conftest import REPO_ROOT
@@ -37,9 +35,8 @@ def test_bundled_model_is_small_and_loads_offline_without_an_argument():
 
 def test_bundled_example_animates_with_the_driving_motion(tmp_path):
     pipe = FOMMPipeline.from_pretrained()
-    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu")
-    result = animate_video(engine, pipe.image_size, EXAMPLES / "face.png", EXAMPLES / "driving.mp4",
-                           tmp_path / "result.mp4", progress=False)
+    result = pipe.animate_video(EXAMPLES / "face.png", EXAMPLES / "driving.mp4", tmp_path / "result.mp4",
+                                progress=False)
     with open_video(result.output) as video:
         animated = np.stack(list(video.frames()))
     with open_video(EXAMPLES / "driving.mp4") as video:
@@ -70,8 +67,7 @@ def test_bundled_models_evaluation_reproduces_and_beats_both_baselines():
     animation L1 at least 30% below the static source's and below the best-fit global affine's; and the
     model's AKD is 40% below both baselines'."""
     pipe = FOMMPipeline.from_pretrained()
-    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device="cpu", batch_size=16)
-    results = ProceduralEvaluation(engine, pipe.image_size, "faces").run()
+    results = ProceduralEvaluation(pipe, "faces", batch_size=16).run()
     recorded = json.loads((BUNDLED_MODEL / "evaluation.json").read_text())
     for method, metrics in recorded["faces"].items():
         for metric, value in metrics.items():

@@ -10,9 +10,9 @@ import yaml
 
 from fomm_hf import FOMMPipeline, MultiScaleDiscriminator
 from fomm_hf.conversion import convert_original_checkpoint
-from fomm_hf.conversion.original import load_original_state_dict, read_original_config
-from fomm_hf.errors import CheckpointError
-from fomm_hf.models import KeypointDetector, OcclusionAwareGenerator
+from fomm_hf.conversion.original import load_original_state_dict
+from fomm_hf.errors import CheckpointError, InvalidInputError
+from fomm_hf.models import ModelConfig
 
 from .conftest import REFERENCE, SHARED, needs
 
@@ -31,11 +31,11 @@ def test_every_original_layout_maps_onto_our_models(tmp_path, name):
     layout = layouts()[name]
     config_path = tmp_path / f"{name}.yaml"
     config_path.write_text(yaml.safe_dump({"model_params": layout["model_params"]}))
-    config = read_original_config(config_path)
+    config = ModelConfig.from_yaml(config_path)
     builders = {
-        "kp_detector": lambda: KeypointDetector(**config.kp_detector),
-        "generator": lambda: OcclusionAwareGenerator(**config.generator),
-        "discriminator": lambda: MultiScaleDiscriminator(**config.discriminator),
+        "kp_detector": config.build_kp_detector,
+        "generator": config.build_generator,
+        "discriminator": config.build_discriminator,
     }
     for part, build in builders.items():
         model = build()
@@ -130,11 +130,32 @@ def test_checkpoints_with_arbitrary_objects_are_not_unpickled(tmp_path):
 def test_unreadable_inputs_are_reported(tmp_path):
     not_yaml = tmp_path / "config.yaml"
     not_yaml.write_text("just: [text")
-    with pytest.raises(CheckpointError, match="not a First Order Motion Model config"):
-        read_original_config(not_yaml)
-    with pytest.raises(CheckpointError, match="Config file not found"):
-        read_original_config(tmp_path / "missing.yaml")
+    with pytest.raises(InvalidInputError, match="config.yaml is not valid yaml"):
+        ModelConfig.from_yaml(not_yaml)
+    not_yaml.write_text("just: text")
+    with pytest.raises(InvalidInputError, match="not a First Order Motion Model config"):
+        ModelConfig.from_yaml(not_yaml)
+    with pytest.raises(InvalidInputError, match="missing.yaml does not exist"):
+        ModelConfig.from_yaml(tmp_path / "missing.yaml")
+    not_yaml.write_bytes(bytes(range(256)))
+    with pytest.raises(InvalidInputError, match="is not a text file"):
+        ModelConfig.from_yaml(not_yaml)
     garbage = tmp_path / "garbage.pth.tar"
     garbage.write_bytes(b"not a checkpoint")
     result = run_cli("--config", CONFIG, "--checkpoint", garbage, "--output", tmp_path / "out")
     assert result.returncode == 2 and "Cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_misspelt_model_keys_are_named_with_the_closest_valid_one(tmp_path):
+    config = tmp_path / "typo.yaml"
+    config.write_text(yaml.safe_dump({"model_params": {"common_params": {"num_kp": 5},
+                                                       "generator_params": {"block_expansoin": 8}}}))
+    with pytest.raises(InvalidInputError, match="typo.yaml: model_params.generator_params: unknown key "
+                                                "'block_expansoin' \\(did you mean 'block_expansion'\\?\\)"):
+        ModelConfig.from_yaml(config)
+    config.write_text(yaml.safe_dump({"model_params": {"common_params": {"num_kps": 5}}}))
+    with pytest.raises(InvalidInputError, match="unknown key 'num_kps' \\(did you mean 'num_kp'\\?\\)"):
+        ModelConfig.from_yaml(config)
+    config.write_text(yaml.safe_dump({"model_params": {"generator_params": {"dense_motion_params": {"scale": 1}}}}))
+    with pytest.raises(InvalidInputError, match="dense_motion_params: unknown key 'scale'"):
+        ModelConfig.from_yaml(config)

@@ -7,7 +7,13 @@ import sys
 import numpy as np
 import torch
 
-from fomm_hf.evaluate import LandmarkRegressor, fit_affine, global_affine_baseline, sampling_theta, warp
+from fomm_hf.evaluation.procedural_set import (
+    LandmarkRegressor,
+    fit_affine,
+    global_affine_baseline,
+    sampling_theta,
+    warp,
+)
 
 
 def test_fit_affine_recovers_an_exact_map():

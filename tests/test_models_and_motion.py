@@ -5,8 +5,19 @@ import math
 import pytest
 import torch
 
-from fomm_hf import KeypointDetector, KeypointOutput, MultiScaleDiscriminator, OcclusionAwareGenerator
-from fomm_hf.motion import convex_hull_area, inverse_2x2, keypoint_heatmaps, make_coordinate_grid, transfer_motion
+from fomm_hf import (
+    KeypointDetector,
+    KeypointOutput,
+    MultiScaleDiscriminator,
+    OcclusionAwareGenerator,
+)
+from fomm_hf.motion import (
+    convex_hull_area,
+    inverse_2x2,
+    keypoint_heatmaps,
+    make_coordinate_grid,
+    transfer_motion,
+)
 
 from .conftest import TINY_GENERATOR, TINY_KP
 

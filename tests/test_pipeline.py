@@ -4,16 +4,21 @@ import os
 import shutil
 from unittest import mock
 
+import diffusers.utils.hub_utils
 import numpy as np
 import PIL.Image
 import pytest
 import torch
 import torch.nn.functional as F
 
-import diffusers.utils.hub_utils
-from fomm_hf import FOMMPipeline, KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
-from fomm_hf.pipelines import export
+from fomm_hf import (
+    FOMMPipeline,
+    KeypointDetector,
+    MultiScaleDiscriminator,
+    OcclusionAwareGenerator,
+)
 from fomm_hf.errors import InvalidInputError
+from fomm_hf.pipelines import folders
 
 from .conftest import REFERENCE, needs
 
@@ -78,11 +83,13 @@ def test_image_files_alpha_and_grey_are_converted(tiny_pipeline, tmp_path, drivi
     assert torch.equal(tiny_pipeline(torch.from_numpy(grey).float()[None] / 255, driving).frames, as_rgb)
 
 
-def test_other_sizes_are_resized_with_antialiasing(tiny_pipeline, driving):
+@pytest.mark.parametrize("fit", ["crop", "stretch"])
+def test_other_sizes_are_made_square_and_resized_with_antialiasing(tiny_pipeline, driving, fit):
     large = torch.rand(1, 3, 80, 64)
-    frames = tiny_pipeline(large, driving).frames
+    frames = tiny_pipeline(large, driving, fit=fit).frames
     assert frames.shape == (5, 3, 32, 32)
-    resized = F.interpolate(large, size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
+    square = large[:, :, 8:72] if fit == "crop" else large  # crop: the centred 64x64 square
+    resized = F.interpolate(square, size=(32, 32), mode="bilinear", antialias=True, align_corners=False)
     assert torch.equal(frames, tiny_pipeline(resized.clamp(0, 1), driving).frames)
 
 
@@ -102,7 +109,7 @@ def test_initial_frame_selects_the_reference_pose(tiny_pipeline, source, driving
     "source, driving, kwargs, message",
     [
         (42, None, {}, "source_image must be a PIL image"),
-        ("no/such/file.png", None, {}, "cannot read no/such/file.png"),
+        ("no/such/file.png", None, {}, "no/such/file.png does not exist"),
         (torch.rand(1, 3, 32, 32) * 255, None, {}, "must lie in \\[0, 1\\]"),
         (torch.rand(1, 5, 32, 32), None, {}, "source_image"),
         (torch.rand(2, 3, 32, 32), None, {}, "must be a single image"),
@@ -199,8 +206,8 @@ def test_converter_pushes_the_converted_folder(tmp_path):
         uploads.append((kwargs["repo_id"], uploaded_files(kwargs["folder_path"])))
         return "commit-url"
 
-    with mock.patch.object(export, "create_repo") as create_repo, \
-            mock.patch.object(export, "upload_folder", side_effect=fake_upload_folder):
+    with mock.patch.object(folders, "create_repo") as create_repo, \
+            mock.patch.object(folders, "upload_folder", side_effect=fake_upload_folder):
         code = main(["convert", "--config", str(REFERENCE / "config.yaml"), "--checkpoint",
                      str(REFERENCE / "checkpoint.pth.tar"), "--output", str(tmp_path / "out"),
                      "--push-to-hub", "someone/fomm-tiny"])

@@ -9,13 +9,13 @@ import PIL.Image
 import pytest
 import torch
 
-from fomm_hf.data import (
+from fomm_hf.cli import main
+from fomm_hf.errors import InvalidInputError
+from fomm_hf.procedural import (
     BONES,
     CATEGORIES,
     FACE_LANDMARKS,
-    PUPPET_LANDMARKS,
     FacePose,
-    ProceduralVideoDataset,
     clip_seeds,
     get_category,
     render_face,
@@ -24,12 +24,10 @@ from fomm_hf.data import (
     sample_grid,
     write_dataset,
 )
-from fomm_hf.data.backgrounds import Background
-from fomm_hf.data.faces import HEAD_CENTRE, head_transform
-from fomm_hf.data.geometry import ellipse, stroke, transform
-from fomm_hf.data.procedural import main
-from fomm_hf.data.rendering import coverage
-from fomm_hf.errors import InvalidInputError
+from fomm_hf.procedural.backgrounds import Background
+from fomm_hf.procedural.faces import HEAD_CENTRE, head_transform
+from fomm_hf.procedural.rasterizer import coverage
+from fomm_hf.procedural.shapes import ellipse, stroke, transform
 
 SAMPLES_PNG = Path("/tmp/procedural_samples.png")
 
@@ -235,7 +233,7 @@ def test_write_dataset_layout_and_determinism(tmp_path):
 
 
 def test_written_dataset_loads_with_frames_dataset(tmp_path):
-    from fomm_hf.training.dataset import read_clip
+    from fomm_hf.training.frames_dataset import read_clip
 
     write_dataset(tmp_path / "strips", "puppets", num_train=1, num_test=1, num_frames=3, size=32)
     write_dataset(tmp_path / "folders", "puppets", num_train=1, num_test=1, num_frames=3, size=32, layout="frames")
@@ -251,28 +249,6 @@ def test_written_dataset_loads_with_frames_dataset(tmp_path):
     assert torch.equal(from_strip, torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255)
 
 
-def test_procedural_dataset_items():
-    dataset = ProceduralVideoDataset("puppets", num_videos=3, num_frames=16, size=32, seed=1, num_repeats=2)
-    assert len(dataset) == 6
-    item = dataset[4]
-    assert item["video"] == 1 and item["source"].shape == item["driving"].shape == (3, 32, 32)
-    assert item["source"].dtype == torch.float32 and 0 <= item["source"].min() and item["source"].max() <= 1
-    assert item["source_landmarks"].shape == (len(PUPPET_LANDMARKS), 2) and item["frames"][0] <= item["frames"][1]
-    again = dataset[4]
-    assert all(torch.equal(item[k], again[k]) for k in ("source", "driving", "frames"))
-    kind = get_category("puppets")
-    identity, poses = kind.sample_clip("train", 1, 16, seed=1)
-    expected, _ = kind.render(identity, [poses[int(t)] for t in item["frames"]], 32)
-    assert torch.equal(item["source"], torch.from_numpy(expected[0]).permute(2, 0, 1).float() / 255)
-    pairs = set()
-    for epoch in range(6):
-        dataset.set_epoch(epoch)
-        pairs.add(tuple(dataset[4]["frames"].tolist()))
-    assert len(pairs) > 1
-    batch = next(iter(torch.utils.data.DataLoader(ProceduralVideoDataset("faces", 4, 8, 32), batch_size=2)))
-    assert batch["source"].shape == (2, 3, 32, 32) and batch["video"].tolist() == [0, 1]
-
-
 def test_invalid_arguments(tmp_path):
     with pytest.raises(InvalidInputError, match="faces, puppets"):
         get_category("cats")
@@ -283,12 +259,13 @@ def test_invalid_arguments(tmp_path):
     with pytest.raises(InvalidInputError, match="layout"):
         write_dataset(tmp_path, layout="mp4")
     with pytest.raises(InvalidInputError, match="num_frames"):
-        ProceduralVideoDataset(num_frames=0)
+        write_dataset(tmp_path, num_frames=0)
 
 
 def test_command(tmp_path, capsys):
     root = tmp_path / "data"
     arguments = [
+        "procedural-data",
         "--root",
         str(root),
         "--category",
@@ -305,7 +282,9 @@ def test_command(tmp_path, capsys):
     assert main(arguments + ["--preview", str(tmp_path / "preview.gif")]) == 0
     assert "Wrote 2 train and 1 test puppets clips" in capsys.readouterr().out
     assert (root / "train" / "00001.png").is_file() and (tmp_path / "preview.gif").stat().st_size > 0
-    assert main(arguments) == 2 and "not empty" in capsys.readouterr().err
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("fomm procedural-data: error:") and "not empty" in error
 
 
 def test_sample_grid_png():

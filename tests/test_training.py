@@ -1,5 +1,6 @@
 """Training with accelerate: real distributed steps, kill-and-resume, losses against independent computations."""
 
+import json
 import os
 import random
 import re
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,33 @@ from safetensors.torch import save_file
 
 from fomm_hf import FOMMPipeline, KeypointOutput
 from fomm_hf.errors import CheckpointError
-from fomm_hf.models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
-from fomm_hf.training import FramesDataset, Trainer, TrainingArguments, load_training_config
+from fomm_hf.models import OcclusionAwareGenerator
+from fomm_hf.training import (
+    FramesDataset,
+    Trainer,
+    TrainingArguments,
+    load_training_config,
+    reconstruct_test_videos,
+)
+from fomm_hf.training.augmentation import ClipAugmentation, adjust_hue
 from fomm_hf.training.checkpointing import latest_checkpoint
-from fomm_hf.training.losses import ImagePyramid, RandomTransform, equivariance_losses, perceptual_loss, pixel_loss
+from fomm_hf.training.losses import (
+    ImagePyramid,
+    RandomTransform,
+    equivariance_losses,
+    perceptual_loss,
+    pixel_loss,
+)
 from fomm_hf.training.objective import FOMMObjective, unwrap
+from fomm_hf.training.snapshots import training_picture
+from fomm_hf.training.training_config import (
+    AugmentationParams,
+    CropParams,
+    FlipParams,
+    JitterParams,
+    LossWeights,
+    ResizeParams,
+)
 from fomm_hf.training.vgg import Vgg19Features
 
 from .conftest import REPO_ROOT
@@ -153,10 +177,14 @@ def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_pat
                              "reconstruction"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Reconstruction L1:" in result.stdout
-    import json
-
     report = json.loads((tmp_path / "reconstruction.json").read_text())
     assert report["num_videos"] == 2 and report["num_frames"] == 12 and 0 < report["mean_l1"] < 1
+
+    # reconstruction_params.num_videos limits the videos reconstructed.
+    one_video = tmp_path / "one-video.yaml"
+    one_video.write_text(CONFIG.read_text().replace("{num_videos: null}", "{num_videos: 1}"))
+    results = reconstruct_test_videos(one_video, str(tmp_path / "pipeline"), str(dataset_root))
+    assert results["num_videos"] == 1 and results["num_frames"] == 6
 
 
 def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(dataset_root, tmp_path):
@@ -245,7 +273,8 @@ def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tm
                              "--max_steps", "1"], capture_output=True, text=True, env={**os.environ,
                                                                                      "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 2
-    assert "VGG19 ImageNet weights are not available" in result.stderr and "--perceptual-backbone random" in result.stderr
+    assert "VGG19 ImageNet weights are not available" in result.stderr
+    assert "--perceptual-backbone random" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -254,7 +283,8 @@ def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tm
 
 def test_equivariance_loss_is_zero_for_an_exactly_equivariant_detector():
     transform = RandomTransform(3, sigma_affine=0.1, generator=torch.Generator().manual_seed(0))
-    kp_driving = KeypointOutput(value=torch.rand(3, 5, 2) * 1.6 - 0.8, jacobian=torch.eye(2) + 0.2 * torch.randn(3, 5, 2, 2))
+    kp_driving = KeypointOutput(value=torch.rand(3, 5, 2) * 1.6 - 0.8,
+                                jacobian=torch.eye(2) + 0.2 * torch.randn(3, 5, 2, 2))
     linear, offset = transform.theta[:, :, :2], transform.theta[:, :, 2]
     inverse = torch.linalg.inv(linear)
     # What an equivariant detector sees in the warped frame: the keypoints mapped back, Jacobians A^-1 J.
@@ -294,7 +324,8 @@ def test_perceptual_pyramid_matches_a_hand_computation_on_one_scale():
     pyramid = ImagePyramid([1])
     loss = perceptual_loss(vgg, pyramid(prediction), pyramid(target), [2.0, 0, 0, 0, 0])
     conv = vgg.features[0]
-    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
     def relu1_1(x):
         return torch.relu(torch.nn.functional.conv2d((x - mean) / std, conv.weight, conv.bias, padding=1))
@@ -314,16 +345,21 @@ def test_pixel_loss_sums_the_mean_absolute_error_of_every_scale():
 def test_pixel_weight_adds_the_pixel_loss_to_the_generators_losses():
     torch.manual_seed(0)
     config = load_training_config(CONFIG)
-    models = config.models
-    kp_detector, generator = KeypointDetector(**models.kp_detector), OcclusionAwareGenerator(**models.generator)
-    params = {**config.train_params, "loss_weights": {"perceptual": [0] * 5, "pixel": 100, "generator_gan": 0}}
-    objective = FOMMObjective(kp_detector, generator, MultiScaleDiscriminator(**models.discriminator), None, params)
+    model = config.model
+    loss_weights = LossWeights(perceptual=(0,) * 5, pixel=100, generator_gan=0)
+    params = replace(config.train_params, loss_weights=loss_weights)
+    objective = FOMMObjective(model.build_kp_detector(), model.build_generator(), model.build_discriminator(), None,
+                              params)
     batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
     losses, generated = objective.generator_losses(batch)
     assert "perceptual" not in losses and "generator_gan" not in losses
-    pyramid = ImagePyramid(params["scales"])
+    pyramid = ImagePyramid(params.scales)
     expected = 100 * pixel_loss(pyramid(generated.output.prediction), pyramid(batch["driving"]))
     torch.testing.assert_close(losses["pixel"], expected)
+
+    # The training pictures of these outputs: one row per item, five panels.
+    picture = training_picture(batch, generated, kp_size=3)
+    assert picture.shape == (2 * 64, 5 * 64, 3) and picture.dtype == np.uint8
 
 
 def test_image_pyramid_scales():
@@ -349,7 +385,7 @@ def test_vgg_weights_load_from_a_timm_layout_file(tmp_path):
 
 
 def test_dataset_reads_strips_folders_and_videos_alike(dataset_root, tmp_path):
-    train = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation_params={})
+    train = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation=AugmentationParams())
     item = train[0]
     assert item["source"].shape == item["driving"].shape == (3, 64, 64)
     assert len(train) == 6
@@ -361,10 +397,11 @@ def test_dataset_reads_strips_folders_and_videos_alike(dataset_root, tmp_path):
 
 
 def test_cached_frames_give_the_same_items_as_reading_each_time(dataset_root, tmp_path):
-    augmentation = {"flip_param": {"horizontal_flip": True, "time_flip": True}, "jitter_param": {"hue": 0.1}}
+    augmentation = AugmentationParams(flip_param=FlipParams(horizontal_flip=True, time_flip=True),
+                                      jitter_param=JitterParams(hue=0.1))
     items = []
     for cache_frames in (False, True):
-        dataset = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation_params=augmentation,
+        dataset = FramesDataset(dataset_root, frame_shape=(64, 64, 3), augmentation=augmentation,
                                 num_repeats=2, cache_frames=cache_frames)
         random.seed(0)
         torch.manual_seed(0)
@@ -391,14 +428,15 @@ def test_id_sampling_and_repeats(tmp_path):
 
 
 def test_augmentation_keeps_shapes_and_ranges():
-    from fomm_hf.training.augmentation import ClipAugmentation, adjust_hue
-
     clip = torch.rand(2, 3, 32, 32)
-    augment = ClipAugmentation(flip_param={"horizontal_flip": True, "time_flip": True},
-                               jitter_param={"brightness": 0.1, "contrast": 0.1, "saturation": 0.1, "hue": 0.1},
-                               resize_param={"ratio": [0.9, 1.1]}, crop_param={"size": [32, 32]})
-    for _ in range(5):
-        out = augment(clip)
-        assert out.shape == clip.shape and 0 <= out.min() and out.max() <= 1
+    jitter = JitterParams(brightness=0.1, contrast=0.1, saturation=0.1, hue=0.1)
+    flip = FlipParams(horizontal_flip=True, time_flip=True)
+    for crop_size in ((32, 32), None):  # None: the clip's size before resizing
+        augment = ClipAugmentation(AugmentationParams(flip_param=flip, jitter_param=jitter,
+                                                      resize_param=ResizeParams(ratio=(0.9, 1.1)),
+                                                      crop_param=CropParams(size=crop_size)))
+        for _ in range(5):
+            out = augment(clip)
+            assert out.shape == clip.shape and 0 <= out.min() and out.max() <= 1
     torch.testing.assert_close(adjust_hue(clip, 0.0), clip, atol=1e-5, rtol=0)
     torch.testing.assert_close(adjust_hue(adjust_hue(clip, 0.3), -0.3), clip, atol=1e-4, rtol=0)

@@ -1,4 +1,4 @@
-"""Tests of fomm_hf.video: streaming driving videos in, squaring their frames, writing results with audio.
+"""Tests of fomm_hf.video: streaming driving videos in, writing results with audio.
 
 The clips are made on the fly with the ffmpeg binary of imageio-ffmpeg (testsrc pattern, 440 Hz sine track).
 """
@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from fomm_hf.errors import InvalidInputError
-from fomm_hf.video import VideoWriter, fit_square, iter_batches, open_video, prepare_video_frames
+from fomm_hf.images import prepare_images
+from fomm_hf.video import VideoWriter, check_output_path, iter_batches, open_video
 from fomm_hf.video.ffmpeg import StatedInfo, parse_header
 
 CARPHONE = Path(__file__).resolve().parents[2] / "shared" / "media" / "carphone.mp4"
@@ -291,64 +292,16 @@ def test_folder_errors(tmp_path):
         open_video(tmp_path)
 
 
+def test_a_still_image_is_not_a_driving_video(tmp_path):
+    PIL.Image.new("RGB", (32, 32)).save(tmp_path / "photo.png")
+    with pytest.raises(InvalidInputError, match="photo.png is a still image"):
+        open_video(tmp_path / "photo.png")
+
+
 def test_iter_batches():
     assert [len(batch) for batch in iter_batches(range(10), 4)] == [4, 4, 2]
     with pytest.raises(InvalidInputError):
         next(iter_batches(range(10), 0))
-
-
-# Squaring and preparing frames
-
-
-def portrait_image() -> np.ndarray:
-    """96 high, 64 wide: a red band of 16 rows at the top, a blue one at the bottom, a green square between."""
-    image = np.zeros((96, 64, 3), dtype=np.uint8)
-    image[:16] = (255, 0, 0)
-    image[16:80] = (0, 255, 0)
-    image[80:] = (0, 0, 255)
-    return image
-
-
-def test_crop_keeps_the_centre():
-    square = fit_square(portrait_image(), "crop")
-    assert square.shape == (64, 64, 3)
-    assert (square == (0, 255, 0)).all()
-    landscape = portrait_image().transpose(1, 0, 2)
-    np.testing.assert_array_equal(fit_square(landscape, "crop"), square.transpose(1, 0, 2))
-
-
-def test_pad_centres_the_image_on_black():
-    image = portrait_image()
-    square = fit_square(image, "pad")
-    assert square.shape == (96, 96, 3)
-    np.testing.assert_array_equal(square[:, 16:80], image)
-    assert (square[:, :16] == 0).all() and (square[:, 80:] == 0).all()
-    batch = fit_square(np.stack([image, image]), "pad")
-    assert batch.shape == (2, 96, 96, 3)
-
-
-def test_fit_must_be_crop_or_pad():
-    with pytest.raises(InvalidInputError, match="fit"):
-        fit_square(portrait_image(), "stretch")
-
-
-def test_prepare_portrait_video_frames(media):
-    clip = make_clip(media / "portrait.mp4", size="64x96", seconds=1)
-    with open_video(clip) as video:
-        batches = list(iter_batches(video.frames(), 10))
-    assert [len(batch) for batch in batches] == [10, 10, 5]
-    for fit in ("crop", "pad"):
-        prepared = prepare_video_frames(batches[0], size=32, fit=fit)
-        assert prepared.shape == (10, 3, 32, 32) and prepared.dtype == torch.float32
-        assert 0 <= prepared.min() and prepared.max() <= 1
-    padded = prepare_video_frames(batches[0], size=32, fit="pad")
-    side_bands = torch.cat([padded[..., :4], padded[..., -4:]], dim=-1)  # 16 of 96 columns each, before resizing
-    assert side_bands.max() < 0.02
-
-
-def test_prepare_resizes_centre_crop():
-    prepared = prepare_video_frames(np.stack([portrait_image()] * 2), size=16, fit="crop")
-    torch.testing.assert_close(prepared, torch.tensor([0.0, 1.0, 0.0]).view(1, 3, 1, 1).expand(2, 3, 16, 16))
 
 
 # Writing
@@ -395,7 +348,7 @@ def test_audio_is_carried_over_and_trimmed(tmp_path, clip_with_audio, extension)
     path = tmp_path / f"result.{extension}"
     with open_video(clip_with_audio) as video, VideoWriter(path, video.fps, audio_from=video.path) as writer:
         for batch in iter_batches(video.frames(), 5):
-            writer.write(prepare_video_frames(batch, size=64))
+            writer.write(prepare_images(np.stack(batch), 64))
             if writer.num_frames >= 25:  # stop after 1 s of the 2 s clip
                 break
     with open_video(path) as result:
@@ -458,8 +411,10 @@ def test_zero_frames_written_creates_nothing(tmp_path):
 
 
 def test_writer_rejects_bad_arguments(tmp_path):
-    with pytest.raises(InvalidInputError, match="supported formats"):
+    with pytest.raises(InvalidInputError, match="must be one of .mp4"):
         VideoWriter(tmp_path / "result.xyz", fps=25)
+    with pytest.raises(InvalidInputError, match="is a folder"):
+        check_output_path(tmp_path)
     with pytest.raises(InvalidInputError, match="does not exist"):
         VideoWriter(tmp_path / "missing" / "result.mp4", fps=25)
     with pytest.raises(InvalidInputError, match="fps"):
@@ -485,7 +440,7 @@ def test_carphone_round_trip(tmp_path):
         assert video.fps == pytest.approx(29.97, abs=0.01)
         with VideoWriter(path, video.fps, audio_from=video.path) as writer:
             for batch in iter_batches(video.frames(), 32):
-                writer.write(prepare_video_frames(batch, size=64))
+                writer.write(prepare_images(np.stack(batch), 64))
     assert writer.num_frames == 120
     with open_video(path) as result:
         assert (result.size, result.has_audio) == ((64, 64), False)

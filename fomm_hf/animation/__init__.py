@@ -1,5 +1,6 @@
-from .best_frame import best_matching_frame
-from .device import resolve_device
-from .engine import AnimationEngine, MotionOptions, PreparedSource
+"""Inference: the streaming animation engine, and the device and precision it runs in."""
 
-__all__ = ["AnimationEngine", "MotionOptions", "PreparedSource", "best_matching_frame", "resolve_device"]
+from .device import inference_dtype, reduced_precision_dtype, resolve_device
+from .engine import AnimationEngine, EncodedSource
+
+__all__ = ["AnimationEngine", "EncodedSource", "inference_dtype", "reduced_precision_dtype", "resolve_device"]

@@ -1,6 +1,6 @@
 """The logic of the Gradio app (``app.py`` at the top of the repository holds its layout)."""
 
-from .animate import MOTION_MODES, Animator
+from .animator import MOTION_MODES, Animator
 from .cropping import CROP_MODES, crop_source
 from .examples import find_examples
 from .settings import AppSettings

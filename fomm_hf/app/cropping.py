@@ -1,7 +1,9 @@
-"""Cropping the source image to the square that is animated: its centre, the whole image padded, or the face.
+"""Choosing the square of the source image that is animated: its centre, the whole image padded, or the face.
 
-Face detection uses the Haar cascade that opencv-python(-headless) 4.x ships (fully offline); without it the
-face crop falls back to the centre square, and says so.
+The centre and padded squares are the image loader's own fits ("crop" and "pad", :mod:`fomm_hf.images`), so
+the app animates the same pixels as ``fomm animate`` and ``pipe(...)``. Face detection uses the Haar cascade
+that opencv-python(-headless) 4.x ships (fully offline); without it the face crop falls back to the centre
+square, and says so.
 """
 
 import functools
@@ -12,12 +14,14 @@ from typing import Optional, Tuple
 
 import numpy as np
 import PIL.Image
+import torch
 
 from ..errors import InvalidInputError
-from ..video import fit_square
+from ..images import fit_square
 
 CROP_MODES = {"centre": "Centre square", "face": "Face (detected)", "pad": "Whole image (padded)"}
-MAX_SIDE = 1024  # larger crops are reduced: far above the models' resolutions, and it bounds memory
+FITS = {"centre": "crop", "face": "crop", "pad": "pad"}  # how the image loader makes each crop mode's image square
+PREVIEW_SIDE = 512  # the preview of a larger square is reduced (for display only)
 DETECTION_SIDE = 512  # faces are looked for in a copy of the image reduced to this size
 FACE_MARGIN = 2.2  # side of the crop / side of the detected face box (brows to chin): head, hair and neck
 FACE_RAISE = 0.1  # the crop is centred this fraction of the face box above its centre, on the head
@@ -26,8 +30,17 @@ FACE_CASCADE = "haarcascade_frontalface_default.xml"
 
 @dataclass
 class SourceCrop:
-    image: np.ndarray  # (S, S, 3) uint8 RGB
+    image: np.ndarray  # (H, W, 3) uint8 RGB: the whole image, or the square around the face
+    fit: str  # how the image loader makes it square: "crop" or "pad"
     note: str = ""  # what the person should know about how it was made
+
+    def preview(self) -> np.ndarray:
+        """The square that is animated, at most PREVIEW_SIDE pixels wide (for display)."""
+        square = fit_square(torch.from_numpy(self.image).permute(2, 0, 1), self.fit).permute(1, 2, 0).numpy()
+        if square.shape[0] <= PREVIEW_SIDE:
+            return np.ascontiguousarray(square)
+        size = (PREVIEW_SIDE, PREVIEW_SIDE)
+        return np.asarray(PIL.Image.fromarray(np.ascontiguousarray(square)).resize(size, PIL.Image.Resampling.LANCZOS))
 
 
 @functools.cache
@@ -74,14 +87,8 @@ def crop_around_face(image: np.ndarray, face: Tuple[int, int, int]) -> np.ndarra
     return image[top : top + side, left : left + side]
 
 
-def reduce_to(image: np.ndarray, max_side: int) -> np.ndarray:
-    if image.shape[0] <= max_side:
-        return np.ascontiguousarray(image)
-    return np.asarray(PIL.Image.fromarray(image).resize((max_side, max_side), PIL.Image.Resampling.LANCZOS))
-
-
 def crop_source(image: np.ndarray, mode: str = "centre", min_side: int = 32) -> SourceCrop:
-    """Makes an RGB image (H, W, 3) square as ``mode`` (a key of CROP_MODES) says.
+    """What to animate of an RGB image (H, W, 3), as ``mode`` (a key of CROP_MODES) says.
 
     Raises InvalidInputError for images under ``min_side`` pixels, and when no face is found in "face" mode.
     """
@@ -93,14 +100,14 @@ def crop_source(image: np.ndarray, mode: str = "centre", min_side: int = 32) -> 
             f"The source image is {width}x{height} pixels: it must be at least {min_side} pixels on each side."
         )
     if mode != "face":
-        return SourceCrop(reduce_to(fit_square(image, "pad" if mode == "pad" else "crop"), MAX_SIDE))
+        return SourceCrop(image, FITS[mode])
     if face_detector() is None:
         note = "No face detector is installed (opencv-python-headless<5): the centre square was used."
-        return SourceCrop(reduce_to(fit_square(image, "crop"), MAX_SIDE), note)
+        return SourceCrop(image, "crop", note)
     face = largest_face(image)
     if face is None:
         raise InvalidInputError(
             "No face was found in the source image. Use a photo with a clearly visible face turned towards the "
             "camera, or choose another crop."
         )
-    return SourceCrop(reduce_to(crop_around_face(image, face), MAX_SIDE))
+    return SourceCrop(crop_around_face(image, face), "crop")

@@ -21,7 +21,7 @@ class AppSettings:
     min_image_side: int = 32  # pixels; smaller source images are refused
     concurrency_limit: int = 2  # animations running at once; the others wait in the queue
     max_queue_size: int = 32  # requests waiting; more are turned away
-    cached_models: int = 2  # loaded (model, fast) engines kept in memory
+    cached_models: int = 2  # loaded models kept in memory
     batch_size: int = 4  # driving frames animated together
     results_lifetime: int = 3600  # seconds that result videos stay downloadable
 

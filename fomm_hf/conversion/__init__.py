@@ -1,3 +1,5 @@
-from .original import ConvertedCheckpoint, convert_original_checkpoint, read_original_config
+"""Conversion of the original implementation's checkpoints to this package's models."""
 
-__all__ = ["ConvertedCheckpoint", "convert_original_checkpoint", "read_original_config"]
+from .original import ConvertedCheckpoint, convert_original_checkpoint
+
+__all__ = ["ConvertedCheckpoint", "convert_original_checkpoint"]

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Dict
 
 import torch
-import yaml
 
 from ..errors import CheckpointError
-from ..models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
+from ..models import KeypointDetector, ModelConfig, MultiScaleDiscriminator, OcclusionAwareGenerator
 
 # (pattern, replacement) applied in order to each original key of a sub-model.
 KEY_RENAMES = {
@@ -46,46 +45,6 @@ DERIVED_KERNELS = {
     "generator": {"dense_motion_network.down.weight": "dense_motion.downsample.weight"},
     "discriminator": {},
 }
-
-
-@dataclass
-class OriginalConfig:
-    """Constructor arguments of our models, read from an original yaml config."""
-
-    kp_detector: dict
-    generator: dict
-    discriminator: dict
-    image_size: int
-
-
-def read_original_config(path, align_corners: bool = True) -> OriginalConfig:
-    """Reads an original yaml config (``model_params`` and ``dataset_params.frame_shape``)."""
-    try:
-        with open(path) as f:
-            config = yaml.safe_load(f)
-        model_params = config["model_params"]
-        common = dict(model_params["common_params"])
-        kp_params = dict(model_params["kp_detector_params"])
-        generator_params = dict(model_params["generator_params"])
-        discriminator_params = dict(model_params.get("discriminator_params", {}))
-    except FileNotFoundError:
-        raise CheckpointError(f"Config file not found: {path}") from None
-    except (yaml.YAMLError, KeyError, TypeError) as error:
-        raise CheckpointError(
-            f"{path} is not a First Order Motion Model config (expected model_params with common_params, "
-            f"kp_detector_params and generator_params): {error!r}"
-        ) from None
-
-    shared = {"num_kp": common.get("num_kp", 10), "num_channels": common.get("num_channels", 3)}
-    frame_shape = config.get("dataset_params", {}).get("frame_shape", [256, 256, 3])
-    if frame_shape[0] != frame_shape[1]:
-        raise CheckpointError(f"Only square frame shapes are supported, the config has {frame_shape}.")
-    return OriginalConfig(
-        kp_detector={**shared, "estimate_jacobian": common.get("estimate_jacobian", False), **kp_params},
-        generator={**shared, **generator_params, "align_corners": align_corners},
-        discriminator={**shared, **discriminator_params},
-        image_size=int(frame_shape[0]),
-    )
 
 
 def rename_key(part: str, key: str) -> str:
@@ -151,14 +110,11 @@ class ConvertedCheckpoint:
 
 def convert_original_checkpoint(config_path, checkpoint_path, align_corners: bool = True) -> ConvertedCheckpoint:
     """Builds our models from an original config and fills them with the original weights."""
-    config = read_original_config(config_path, align_corners=align_corners)
+    config = ModelConfig.from_yaml(config_path, align_corners=align_corners)
     checkpoint = load_original_checkpoint(checkpoint_path)
-    try:
-        kp_detector = KeypointDetector(**config.kp_detector)
-        generator = OcclusionAwareGenerator(**config.generator)
-        discriminator = MultiScaleDiscriminator(**config.discriminator) if "discriminator" in checkpoint else None
-    except TypeError as error:
-        raise CheckpointError(f"Unsupported parameter in {config_path}: {error}") from None
+    kp_detector = config.build_kp_detector()
+    generator = config.build_generator()
+    discriminator = config.build_discriminator() if "discriminator" in checkpoint else None
 
     load_original_state_dict(kp_detector, "kp_detector", checkpoint["kp_detector"])
     load_original_state_dict(generator, "generator", checkpoint["generator"])
@@ -168,4 +124,3 @@ def convert_original_checkpoint(config_path, checkpoint_path, align_corners: boo
         if model is not None:
             model.eval()
     return ConvertedCheckpoint(kp_detector, generator, discriminator, config.image_size)
-

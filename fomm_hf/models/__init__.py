@@ -1,8 +1,11 @@
+"""The networks of the First Order Motion Model, as diffusers models, and the configuration that builds them."""
+
 from .dense_motion import DenseMotionNetwork
-from .discriminator import DiscriminatorOutput, MultiScaleDiscriminator
+from .discriminator import MultiScaleDiscriminator
 from .generator import OcclusionAwareGenerator
 from .keypoint_detector import KeypointDetector
-from .outputs import DenseMotionOutput, GeneratorOutput, KeypointOutput
+from .model_config import ModelConfig
+from .outputs import DenseMotionOutput, DiscriminatorOutput, GeneratorOutput
 
 __all__ = [
     "DenseMotionNetwork",
@@ -10,7 +13,7 @@ __all__ = [
     "DiscriminatorOutput",
     "GeneratorOutput",
     "KeypointDetector",
-    "KeypointOutput",
+    "ModelConfig",
     "MultiScaleDiscriminator",
     "OcclusionAwareGenerator",
 ]

@@ -3,7 +3,6 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
 class SameBlock2d(nn.Module):
@@ -46,21 +45,6 @@ class ResBlock2d(nn.Module):
         out = self.conv1(F.relu(self.norm1(x)))
         out = self.conv2(F.relu(self.norm2(out), inplace=True))
         return out.add_(x)
-
-
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """Folds every eval-mode BatchNorm that directly follows a convolution into that convolution, in place.
-
-    For inference copies only: the result computes the same function (up to float rounding) with one
-    pass over the activations less per block. The BatchNorm before a residual block's first convolution
-    stays, since the residual path needs the un-normalised input.
-    """
-    for module in model.modules():
-        if isinstance(module, SameBlock2d) and isinstance(module.norm, nn.BatchNorm2d):
-            module.conv, module.norm = fuse_conv_bn_eval(module.conv, module.norm), nn.Identity()
-        elif isinstance(module, ResBlock2d) and isinstance(module.norm2, nn.BatchNorm2d):
-            module.conv1, module.norm2 = fuse_conv_bn_eval(module.conv1, module.norm2), nn.Identity()
-    return model
 
 
 def hourglass_width(block_expansion: int, max_features: int, level: int) -> int:

@@ -6,17 +6,34 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
+from ..motion import KeypointOutput
 from ..motion.geometry import full_precision, inverse_2x2, keypoint_heatmaps, make_coordinate_grid
 from .blocks import AntiAliasDownsample, Hourglass
-from .outputs import DenseMotionOutput, KeypointOutput
+from .outputs import DenseMotionOutput
 
 
 class DenseMotionNetwork(ModelMixin, ConfigMixin):
-    """Combines the local motions T_{S<-D} around each keypoint (plus the identity for the background).
+    r"""
+    Combines the local motions T_{S<-D} around each keypoint (plus the identity for the background) into one
+    dense motion and an occlusion map (paper, Sec. 3.2).
 
     The hourglass sees, at a reduced resolution, the difference of driving and source keypoint Gaussians
     (paper Eq. 6) and the source warped by each local motion (Eq. 7); it predicts softmax masks that blend
-    the K+1 motions into one deformation (Eq. 8) and, optionally, an occlusion map (sigmoid).
+    the K+1 motions into one deformation (Eq. 8) and, optionally, an occlusion map (sigmoid). It is built by
+    :class:`OcclusionAwareGenerator` from its `dense_motion_params`.
+
+    Parameters:
+        num_kp (`int`, defaults to 10): number of keypoints K.
+        num_channels (`int`, defaults to 3): channels of the source image.
+        block_expansion (`int`, defaults to 64): channels of the hourglass's first level.
+        max_features (`int`, defaults to 1024): most channels of any hourglass level.
+        num_blocks (`int`, defaults to 5): down (and up) blocks of the hourglass.
+        estimate_occlusion_map (`bool`, defaults to `True`): also predict the occlusion map.
+        scale_factor (`float`, defaults to 0.25): resolution of the dense motion relative to the image.
+        kp_variance (`float`, defaults to 0.01): variance of the keypoint Gaussians, in the [-1, 1]
+            coordinates (0.01 is a standard deviation of 5% of the image side).
+        align_corners (`bool`, defaults to `True`): the `grid_sample` convention of the warps (see
+            :class:`OcclusionAwareGenerator`).
     """
 
     @register_to_config

@@ -1,33 +1,23 @@
 """Multi-scale patch discriminator (Pix2Pix-like), used by adversarial training."""
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
-from diffusers.utils import BaseOutput
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ..motion import KeypointOutput
 from ..motion.geometry import keypoint_heatmaps
 from .blocks import AntiAliasDownsample
-from .outputs import KeypointOutput
+from .outputs import DiscriminatorOutput
 
 
 def scale_name(scale: float) -> str:
     """Module-dict key of a scale, as in the original checkpoints: 1 -> "1", 0.5 -> "0-5"."""
     return str(scale).replace(".", "-")
-
-
-@dataclass
-class DiscriminatorOutput(BaseOutput):
-    """Per scale (keyed by ``str(scale)``): the list of intermediate feature maps (for feature matching)
-    and the patch prediction map (B, 1, h, w)."""
-
-    feature_maps: Dict[str, List[torch.Tensor]]
-    prediction_maps: Optional[Dict[str, torch.Tensor]] = None  # optional only so that BaseOutput can be rebuilt from a dict
 
 
 class DiscriminatorBlock(nn.Module):
@@ -68,7 +58,24 @@ class PatchDiscriminator(nn.Module):
 
 
 class MultiScaleDiscriminator(ModelMixin, ConfigMixin):
-    """One patch discriminator per image scale; optionally conditioned on keypoint heatmaps (``use_kp``)."""
+    r"""
+    One Pix2Pix-style patch discriminator per image scale, for adversarial training (the `*-adv` configs);
+    optionally conditioned on keypoint heatmaps.
+
+    Parameters:
+        scales (`Sequence[float]`, defaults to `(1,)`): image scales, each judged by its own discriminator on
+            an anti-aliased downscaled copy.
+        num_channels (`int`, defaults to 3): channels of the images.
+        block_expansion (`int`, defaults to 32): channels of the first block; each block doubles them, up to
+            `max_features`.
+        num_blocks (`int`, defaults to 4): 4x4 convolution blocks per discriminator.
+        max_features (`int`, defaults to 512): most channels of any block.
+        sn (`bool`, defaults to `False`): spectral normalisation of every convolution's weight.
+        use_kp (`bool`, defaults to `False`): also give each discriminator the driving keypoints' Gaussian
+            heatmaps, as extra input channels.
+        num_kp (`int`, defaults to 10): number of keypoints (with `use_kp`).
+        kp_variance (`float`, defaults to 0.01): variance of the keypoint Gaussians (with `use_kp`).
+    """
 
     @register_to_config
     def __init__(

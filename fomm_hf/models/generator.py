@@ -8,18 +8,35 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
+from ..motion import KeypointOutput
 from .blocks import DownBlock2d, ResBlock2d, SameBlock2d, UpBlock2d
 from .dense_motion import DenseMotionNetwork
-from .outputs import GeneratorOutput, KeypointOutput
+from .outputs import GeneratorOutput
 
 
 class OcclusionAwareGenerator(ModelMixin, ConfigMixin):
-    """Johnson-style encoder / residual bottleneck / decoder with feature warping in between.
+    r"""
+    Encoder / residual bottleneck / decoder with feature warping in between (paper, Sec. 3.2): the source's
+    features are warped by the dense motion, masked by the occlusion map, and decoded into the frame.
 
-    ``align_corners`` selects the ``grid_sample`` convention used for every warp. The original checkpoints
-    were trained with torch 1.0, whose ``grid_sample`` behaved as ``align_corners=True``; torch >= 1.3
-    defaults to False, so running the original code today gives slightly different pixels. True is
-    faithful to training and is the default.
+    Parameters:
+        num_kp (`int`, defaults to 10): number of keypoints K of the keypoint detector it works with.
+        num_channels (`int`, defaults to 3): channels of the images.
+        block_expansion (`int`, defaults to 64): channels after the input block; each down block doubles them,
+            up to `max_features`.
+        max_features (`int`, defaults to 512): most channels of any block.
+        num_down_blocks (`int`, defaults to 2): down (and up) blocks; features are warped at 1 / 2^n of the
+            image's resolution (0: at full resolution).
+        num_bottleneck_blocks (`int`, defaults to 6): residual blocks between warping and decoding.
+        estimate_occlusion_map (`bool`, defaults to `True`): mask the warped features by the dense motion
+            network's occlusion map.
+        dense_motion_params (`dict`, *optional*): arguments of the :class:`DenseMotionNetwork`
+            (`block_expansion`, `max_features`, `num_blocks`, `scale_factor`, `kp_variance`); without them
+            there is no motion and the generator is an autoencoder of the source.
+        align_corners (`bool`, defaults to `True`): the `grid_sample` convention of every warp. The original
+            checkpoints were trained with torch 1.0, whose `grid_sample` behaved as `align_corners=True`;
+            torch >= 1.3 defaults to `False`, so running the original code today gives slightly different
+            pixels. `True` is faithful to training.
     """
 
     @register_to_config

@@ -6,17 +6,36 @@ from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
 
+from ..motion import KeypointOutput
 from ..motion.geometry import full_precision, make_coordinate_grid
 from .blocks import AntiAliasDownsample, Hourglass
-from .outputs import KeypointOutput
 
 
 class KeypointDetector(ModelMixin, ConfigMixin):
-    """Predicts K keypoints and, optionally, the Jacobian of the motion around each of them.
+    r"""
+    Predicts K keypoints and, optionally, the Jacobian of the motion around each of them (paper, Sec. 3.1).
 
     An hourglass over the (anti-aliased, downscaled) image gives K heatmaps, normalised by a softmax with
     temperature; keypoints are the heatmaps' expectations of the coordinate grid. Jacobians are the
     heatmap-weighted averages of a 4-channel map per keypoint (or one map shared by all keypoints).
+
+    Parameters:
+        num_kp (`int`, defaults to 10): number of keypoints K.
+        num_channels (`int`, defaults to 3): channels of the input images.
+        block_expansion (`int`, defaults to 32): channels of the hourglass's first level; each level below
+            doubles them, up to `max_features`.
+        max_features (`int`, defaults to 1024): most channels of any hourglass level.
+        num_blocks (`int`, defaults to 5): down (and up) blocks of the hourglass.
+        temperature (`float`, defaults to 0.1): softmax temperature of the heatmaps; lower is peakier.
+        estimate_jacobian (`bool`, defaults to `True`): predict a 2x2 Jacobian per keypoint (the first-order
+            model); `False` gives the zero-order model, keypoints only.
+        scale_factor (`float`, defaults to 0.25): the image is downscaled by this factor (anti-aliased)
+            before the hourglass; 1 keeps it.
+        single_jacobian_map (`bool`, defaults to `False`): one Jacobian map shared by all keypoints instead
+            of one per keypoint.
+        pad (`int`, defaults to 0): padding of the 7x7 heatmap and Jacobian convolutions. The original's 0
+            makes their output 6 pixels smaller than the hourglass's features; keypoints are still expressed
+            in [-1, 1] of that smaller grid, as the original checkpoints were trained with.
     """
 
     @register_to_config

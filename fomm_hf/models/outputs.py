@@ -1,30 +1,11 @@
-"""Typed outputs of the models: readable as attributes (``out.value``) and as keys (``out["value"]``)."""
+"""Typed outputs of the generator, its dense motion network and the discriminator: readable as attributes
+(``out.prediction``) and as keys (``out["prediction"]``). Keypoints are :class:`fomm_hf.motion.KeypointOutput`."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, List, Optional
 
 import torch
 from diffusers.utils import BaseOutput
-
-
-@dataclass
-class KeypointOutput(BaseOutput):
-    """Keypoints with their local first-order motion.
-
-    value: (B, K, 2) keypoint coordinates (x, y) in [-1, 1].
-    jacobian: (B, K, 2, 2) Jacobian of the local affine transform at each keypoint, or None for the
-        zero-order model (``estimate_jacobian=False``).
-    """
-
-    value: torch.Tensor
-    jacobian: Optional[torch.Tensor] = None
-
-    def select(self, index) -> "KeypointOutput":
-        """The same keypoints restricted to some batch entries (an int, slice or index tensor)."""
-        if isinstance(index, int):
-            index = slice(index, index + 1)
-        jacobian = None if self.jacobian is None else self.jacobian[index]
-        return KeypointOutput(value=self.value[index], jacobian=jacobian)
 
 
 @dataclass
@@ -58,3 +39,12 @@ class GeneratorOutput(BaseOutput):
     mask: Optional[torch.Tensor] = None
     sparse_deformed: Optional[torch.Tensor] = None
     occlusion_map: Optional[torch.Tensor] = None
+
+
+@dataclass
+class DiscriminatorOutput(BaseOutput):
+    """Per scale (keyed by ``str(scale)``): the list of intermediate feature maps (for feature matching)
+    and the patch prediction map (B, 1, h, w)."""
+
+    feature_maps: Dict[str, List[torch.Tensor]]
+    prediction_maps: Optional[Dict[str, torch.Tensor]] = None  # optional only so that BaseOutput can be rebuilt from a dict

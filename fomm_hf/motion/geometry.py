@@ -1,4 +1,4 @@
-"""Coordinate grids, keypoint heatmaps and 2x2 matrix algebra shared by the models and motion transfer.
+"""Coordinate grids, keypoint heatmaps, 2x2 matrix algebra and hull areas shared by the models and motion transfer.
 
 Coordinates follow the original implementation: ``x`` runs along the width, ``y`` along the height, both
 in ``[-1, 1]`` with the extreme values on the centres of the border pixels.
@@ -44,3 +44,25 @@ def inverse_2x2(matrix: torch.Tensor) -> torch.Tensor:
     c, d = matrix[..., 1, 0], matrix[..., 1, 1]
     adjugate = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2)
     return adjugate / determinant_2x2(matrix)[..., None, None]
+
+
+def convex_hull_area(points: torch.Tensor) -> torch.Tensor:
+    """Area of the convex hull of 2-D points (N, 2) (Andrew's monotone chain, then the shoelace formula)."""
+    pts = sorted(set(map(tuple, points.detach().double().cpu().tolist())))
+    if len(pts) < 3:
+        return torch.tensor(0.0, dtype=torch.float64)
+
+    def cross(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def half_hull(sequence):
+        hull = []
+        for p in sequence:
+            while len(hull) >= 2 and cross(hull[-2], hull[-1], p) <= 0:
+                hull.pop()
+            hull.append(p)
+        return hull[:-1]
+
+    hull = half_hull(pts) + half_hull(reversed(pts))
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1])) / 2
+    return torch.tensor(abs(area), dtype=torch.float64)

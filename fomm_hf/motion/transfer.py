@@ -7,34 +7,31 @@
   shape and only the motion is transferred;
 * adapt_scale: in relative mode, displacements are scaled by sqrt(area(source kps) / area(initial driving
   kps)), areas of convex hulls, so a small face driven by a large one moves proportionally.
+
+The initial driving frame is the first one, or the one whose pose is closest to the source's
+(:func:`best_matching_frame`). The original demo compares face landmarks (face_alignment) for that; here the
+model's own keypoints are compared, after removing position and scale, so it works for any object category
+the model was trained on. Using frame ``i`` as the initial frame is what the original does when it animates
+forwards and backwards from ``i`` and joins the two halves: every frame is driven by its displacement from
+frame ``i``.
 """
+
+from dataclasses import dataclass
 
 import torch
 
-from ..models.outputs import KeypointOutput
-from .geometry import full_precision, inverse_2x2
+from ..errors import InvalidInputError
+from .geometry import convex_hull_area, full_precision, inverse_2x2
+from .keypoints import KeypointOutput
 
 
-def convex_hull_area(points: torch.Tensor) -> torch.Tensor:
-    """Area of the convex hull of 2-D points (N, 2) (Andrew's monotone chain, then the shoelace formula)."""
-    pts = sorted(set(map(tuple, points.detach().double().cpu().tolist())))
-    if len(pts) < 3:
-        return torch.tensor(0.0, dtype=torch.float64)
+@dataclass(frozen=True)
+class MotionOptions:
+    """How driving motion is transferred to the source (see :func:`transfer_motion`)."""
 
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    def half_hull(sequence):
-        hull = []
-        for p in sequence:
-            while len(hull) >= 2 and cross(hull[-2], hull[-1], p) <= 0:
-                hull.pop()
-            hull.append(p)
-        return hull[:-1]
-
-    hull = half_hull(pts) + half_hull(reversed(pts))
-    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1])) / 2
-    return torch.tensor(abs(area), dtype=torch.float64)
+    relative: bool = True
+    adapt_scale: bool = False
+    relative_jacobian: bool = True
 
 
 def movement_scale(kp_source: KeypointOutput, kp_driving_initial: KeypointOutput) -> float:
@@ -42,7 +39,9 @@ def movement_scale(kp_source: KeypointOutput, kp_driving_initial: KeypointOutput
     source_area = convex_hull_area(kp_source.value[0])
     driving_area = convex_hull_area(kp_driving_initial.value[0])
     if driving_area <= 0:
-        raise ValueError("adapt_scale needs the initial driving keypoints to span an area; they are collinear.")
+        raise InvalidInputError(
+            "adapt_scale needs the initial driving keypoints to span an area; they are collinear."
+        )
     return float(torch.sqrt(source_area) / torch.sqrt(driving_area))
 
 
@@ -72,3 +71,19 @@ def transfer_motion(
         with full_precision(jacobian):
             jacobian = jacobian @ inverse_2x2(kp_driving_initial.jacobian) @ kp_source.jacobian
     return KeypointOutput(value=value, jacobian=jacobian)
+
+
+def normalise_pose(keypoints: torch.Tensor) -> torch.Tensor:
+    """(K, 2) keypoints -> centred on their mean and scaled to unit hull area."""
+    centred = keypoints - keypoints.mean(dim=0, keepdim=True)
+    area = float(convex_hull_area(keypoints))
+    return centred / max(area, 1e-12) ** 0.5
+
+
+def best_matching_frame(kp_source: KeypointOutput, kp_driving: KeypointOutput) -> int:
+    """Index of the driving frame (kp_driving has N frames) whose pose is closest to the source's."""
+    source_pose = normalise_pose(kp_source.value[0].float().cpu())
+    distances = [
+        ((normalise_pose(frame.float().cpu()) - source_pose) ** 2).sum().item() for frame in kp_driving.value
+    ]
+    return min(range(len(distances)), key=distances.__getitem__)

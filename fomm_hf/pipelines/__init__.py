@@ -1,4 +1,6 @@
-from .loading import load_pipeline
-from .pipeline_fomm import FOMMPipeline, FOMMPipelineOutput
+"""The pipeline, the front door of the package: every animation runs through :class:`FOMMPipeline`."""
 
-__all__ = ["FOMMPipeline", "FOMMPipelineOutput", "load_pipeline"]
+from .loading import ResolvedModel, load_pipeline, resolve_model
+from .pipeline_fomm import AnimationResult, FOMMPipeline, FOMMPipelineOutput
+
+__all__ = ["AnimationResult", "FOMMPipeline", "FOMMPipelineOutput", "ResolvedModel", "load_pipeline", "resolve_model"]

@@ -1,24 +1,34 @@
-"""FOMMPipeline: animate a source image with the motion of driving frames, loadable from the Hub."""
+"""FOMMPipeline: animate a source image with the motion of driving frames or of a driving video file."""
 
+import contextlib
+import itertools
 import os
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import PIL.Image
 import torch
 from diffusers import DiffusionPipeline
 from diffusers.utils import BaseOutput
+from tqdm.auto import tqdm
 
-from ..animation import AnimationEngine, MotionOptions, best_matching_frame
+from ..animation import AnimationEngine, inference_dtype
 from ..errors import InvalidInputError
+from ..images import check_fit, prepare_image, prepare_images, to_uint8
 from ..models import KeypointDetector, OcclusionAwareGenerator
-from .image_inputs import prepare_frames, prepare_image
+from ..motion import KeypointOutput, MotionOptions, best_matching_frame
+from ..pictures import side_by_side_batch
+from ..video import VideoWriter, check_output_path, iter_batches, open_video
+from .loading import BUNDLED_MODEL
 
+ImageInput = Union[str, os.PathLike, PIL.Image.Image, np.ndarray, torch.Tensor]
+FramesInput = Union[torch.Tensor, np.ndarray, Sequence[ImageInput]]
 OUTPUT_TYPES = ("pt", "np", "pil")
-# The demo model shipped inside the package (trained on procedural cartoon faces, see README.md).
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "bundled" / "procedural-faces-64"
 
 
 @dataclass
@@ -28,22 +38,42 @@ class FOMMPipelineOutput(BaseOutput):
     frames: Union[torch.Tensor, np.ndarray, List[PIL.Image.Image]]
 
 
-def to_output_type(frames: torch.Tensor, output_type: str):
-    """Float frames (N, 3, H, W) in [0, 1] -> the requested output type."""
-    if output_type == "pt":
-        return frames
-    array = (frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).cpu().numpy()
-    if output_type == "np":
-        return array
-    return [PIL.Image.fromarray(frame) for frame in array]
+@dataclass
+class AnimationResult:
+    """What :meth:`FOMMPipeline.animate_video` wrote, and how long it took."""
+
+    output: Path
+    keypoints_output: Optional[Path]  # the side-by-side video, if one was asked for
+    num_frames: int  # frames written
+    fps: float  # of the written video (the driving video's)
+    seconds: float  # the whole call: source, model inference, decoding and encoding
+    seconds_to_first_frame: float  # from the call to the first frames written
+    initial_frame: int  # driving frame used as the reference pose of relative motion
+    device: str
+    dtype: str  # the precision the networks ran in
+    truncated: bool  # the driving video was longer than max_frames
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.num_frames / self.seconds if self.seconds else float("inf")
 
 
 class FOMMPipeline(DiffusionPipeline):
-    """First Order Motion Model animation (Siarohin et al., NeurIPS 2019).
+    r"""
+    First Order Motion Model animation (Siarohin et al., NeurIPS 2019): a source image moved by the motion of
+    driving frames.
 
-    Components: ``kp_detector`` (:class:`KeypointDetector`) and ``generator``
-    (:class:`OcclusionAwareGenerator`). ``image_size`` is the square resolution the models were trained at;
-    inputs of another size are resized to it.
+    Components:
+        kp_detector ([`KeypointDetector`]): keypoints and local affine motions of the source and driving frames.
+        generator ([`OcclusionAwareGenerator`]): the source warped to the driving keypoints, occlusions inpainted.
+
+    Parameters:
+        image_size (`int`, defaults to 256): the square resolution the models were trained at; inputs are made
+            square and resized to it.
+
+    The pipeline runs its components through an :class:`~fomm_hf.animation.AnimationEngine` (inference copies
+    with BatchNorm folded, on the components' device and dtype), built on first use and rebuilt when the
+    components move (``pipe.to(...)``) or their weights change.
     """
 
     model_cpu_offload_seq = "kp_detector->generator"
@@ -57,64 +87,263 @@ class FOMMPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(kp_detector=kp_detector, generator=generator)
         self.register_to_config(image_size=image_size)
+        self._engines = {}  # inference dtype -> AnimationEngine, for the weights of _engines_fingerprint
+        self._engines_fingerprint = None
+        self._engines_lock = threading.Lock()  # concurrent callers (the app) build an engine once
 
     @property
     def image_size(self) -> int:
         return self.config.image_size
 
-    def engine(self, fast: bool = False, batch_size: int = 4) -> AnimationEngine:
-        """The streaming engine on this pipeline's models and device (see :class:`AnimationEngine`)."""
-        return AnimationEngine(self.kp_detector, self.generator, device=self.device, fast=fast, batch_size=batch_size)
+    def engine(self, fast: bool = False) -> AnimationEngine:
+        """The inference engine for the components as they are now (device, dtype, weights).
+
+        ``fast`` runs the networks in bfloat16/float16 where the hardware computes it faster (keypoints,
+        Jacobians and sampling grids stay float32). Components cast to a reduced precision with
+        ``pipe.to(torch.float16)`` run in it, fast or not.
+        """
+        fingerprint = weights_fingerprint(self.kp_detector, self.generator)
+        dtype = inference_dtype(self.device, self.dtype, fast)
+        with self._engines_lock:
+            if fingerprint != self._engines_fingerprint:
+                self._engines.clear()
+                self._engines_fingerprint = fingerprint
+            if dtype not in self._engines:
+                self._engines[dtype] = AnimationEngine(self.kp_detector, self.generator, self.device, dtype)
+            return self._engines[dtype]
+
+    def prepare_source(self, source_image: ImageInput, fit: str = "crop") -> torch.Tensor:
+        """The source image as the models see it: float (1, 3, S, S) in [0, 1] (see :mod:`fomm_hf.images`)."""
+        return prepare_image(source_image, self.image_size, fit, "source_image")
+
+    def detect_keypoints(self, images: FramesInput, batch_size: int = 4, fit: str = "crop") -> KeypointOutput:
+        """Keypoints of images (any input :meth:`__call__` takes as driving frames), ``batch_size`` at a time."""
+        check_batch_size(batch_size)
+        engine = self.engine()
+        frames = prepare_images(images, self.image_size, fit, "images")
+        return KeypointOutput.concat(engine.detect(batch) for batch in frames.split(batch_size))
 
     def __call__(
         self,
-        source_image,
-        driving_frames,
+        source_image: ImageInput,
+        driving_frames: FramesInput,
         relative: bool = True,
         adapt_scale: bool = False,
         initial_frame: int = 0,
         find_best_frame: bool = False,
         relative_jacobian: bool = True,
+        fit: str = "crop",
         fast: bool = False,
         batch_size: int = 4,
         output_type: str = "pt",
         return_dict: bool = True,
-    ):
-        """Animates ``source_image`` with the motion of ``driving_frames``.
+        progress: bool = True,
+    ) -> Union[FOMMPipelineOutput, tuple]:
+        r"""
+        Animates ``source_image`` with the motion of ``driving_frames``, in memory.
 
         Args:
-            source_image: PIL image, numpy array (H, W[, C]), tensor (C, H, W) / (1, C, H, W) or file path.
-            driving_frames: tensor (N, C, H, W), numpy array (N, H, W, C), or a list of images as above.
-            relative: transfer the driving keypoints' displacements from ``initial_frame`` onto the source
+            source_image: a PIL image, a numpy array (H, W[, C]) (uint8, uint16 or float in [0, 1]), a tensor
+                (C, H, W) / (1, C, H, W) (float in [0, 1] or uint8), or an image file path.
+            driving_frames: a tensor (N, C, H, W), a numpy array (N, H, W, C), or a list of images as above.
+            relative: transfer the driving keypoints' displacements from ``initial_frame`` onto the source's
                 keypoints (True), or use the driving keypoints as they are (False).
-            adapt_scale: in relative mode, scale displacements by the ratio of the objects' sizes.
+            adapt_scale: in relative mode, scale the displacements by the ratio of the objects' sizes.
             initial_frame: index of the driving frame whose pose corresponds to the source's.
             find_best_frame: choose ``initial_frame`` as the driving frame whose keypoints, normalised for
                 position and scale, are closest to the source's.
-            relative_jacobian: also transfer Jacobians relatively (as the original's demo).
-            fast: reduced-precision (bfloat16/float16) convolutions where the hardware supports them.
-            batch_size: frames processed together.
-            output_type: "pt" (float tensor (N, 3, H, W) in [0, 1]), "np" (uint8 (N, H, W, 3)) or "pil".
+            relative_jacobian: in relative mode, also transfer Jacobians relatively (as the original's demo).
+            fit: how non-square images are made square: "crop" (the centred square), "pad" (black borders) or
+                "stretch" (as the original demo).
+            fast: reduced-precision (bfloat16/float16) networks where the hardware runs them faster.
+            batch_size: driving frames processed together.
+            output_type: "pt", "np" or "pil".
+            return_dict: return a :class:`FOMMPipelineOutput` (True) or a tuple.
+            progress: show a progress bar (also subject to ``set_progress_bar_config``).
+
+        Returns:
+            [`FOMMPipelineOutput`] (or a tuple whose first element is the frames): one frame per driving frame,
+            at the model's resolution: a float tensor (N, 3, S, S) in [0, 1] ("pt"), a uint8 array
+            (N, S, S, 3) ("np") or a list of PIL images ("pil").
+
+        Examples:
+
+        ```py
+        >>> from fomm_hf import FOMMPipeline
+        >>> from fomm_hf.video import open_video
+        >>> pipe = FOMMPipeline.from_pretrained()  # the bundled demo model; or a folder or Hub repo id
+        >>> with open_video("examples/driving.mp4") as video:
+        ...     driving = list(video.frames())
+        >>> frames = pipe("examples/face.png", driving, output_type="pil").frames
+        >>> frames[0].save("first_frame.png")
+        ```
         """
         if output_type not in OUTPUT_TYPES:
             raise InvalidInputError(f"output_type must be one of {OUTPUT_TYPES}; got {output_type!r}.")
-        engine = self.engine(fast=fast, batch_size=batch_size)
-        source = engine.prepare_source(prepare_image(source_image, "source_image", self.image_size))
-        driving = prepare_frames(driving_frames, "driving_frames", self.image_size)
+        check_batch_size(batch_size)
+        engine = self.engine(fast)
+        source = engine.encode_source(self.prepare_source(source_image, fit))
+        driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
         if not -len(driving) <= initial_frame < len(driving):
             raise InvalidInputError(f"initial_frame {initial_frame} is outside the {len(driving)} driving frames.")
 
-        kp_driving = engine.detect(driving)
+        kp_driving = KeypointOutput.concat(engine.detect(batch) for batch in driving.split(batch_size))
         if find_best_frame:
             initial_frame = best_matching_frame(source.keypoints, kp_driving)
         kp_batches = (kp_driving.select(slice(i, i + batch_size)) for i in range(0, len(driving), batch_size))
         motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
 
         frames = []
-        with self.progress_bar(total=len(driving)) as progress:
-            for batch in engine.animate_keypoints(source, kp_batches, motion, kp_driving.select(initial_frame)):
+        with self._progress(len(driving), "Animating", progress) as bar:
+            for batch in engine.animate(source, kp_batches, motion, kp_driving.select(initial_frame)):
                 frames.append(batch)
-                progress.update(len(batch))
+                bar.update(len(batch))
 
         result = to_output_type(torch.cat(frames), output_type)
         return FOMMPipelineOutput(frames=result) if return_dict else (result,)
+
+    def animate_video(
+        self,
+        source_image: ImageInput,
+        driving_video: Union[str, os.PathLike],
+        output_path: Union[str, os.PathLike],
+        relative: bool = True,
+        adapt_scale: bool = False,
+        find_best_frame: bool = False,
+        relative_jacobian: bool = True,
+        fit: str = "crop",
+        fast: bool = False,
+        batch_size: int = 4,
+        keypoints_path: Optional[Union[str, os.PathLike]] = None,
+        max_frames: Optional[int] = None,
+        progress: bool = True,
+    ) -> AnimationResult:
+        r"""
+        Animates ``source_image`` with a driving video file (or folder of frames) into a video file, streaming.
+
+        The driving video is decoded, animated and encoded a batch at a time, so memory does not depend on its
+        length; the result keeps its frame rate and audio track. The output appears only once complete: an
+        error leaves nothing behind. Arguments as in :meth:`__call__`, and:
+
+        Args:
+            driving_video: mp4, mov, webm, avi, mkv, gif, ... or a folder of frames.
+            output_path: the video to write (.mp4, .mov, .mkv, .webm or .gif).
+            keypoints_path: also write this side-by-side video: source | driving with keypoints | result.
+            max_frames: animate at most this many driving frames (``truncated`` says whether frames were left).
+
+        With ``find_best_frame`` a first pass detects the keypoints of every driving frame (a few numbers per
+        frame, kept in memory) to choose the reference pose; the frames are decoded again for the second.
+
+        Returns:
+            [`AnimationResult`]: the files written, frame count and rate, timings, device and precision.
+        """
+        start = time.perf_counter()
+        check_batch_size(batch_size)
+        check_fit(fit)
+        output_path = check_output_path(output_path)
+        keypoints_path = None if keypoints_path is None else check_output_path(keypoints_path)
+        if max_frames is not None and max_frames < 1:
+            raise InvalidInputError(f"max_frames must be at least 1; got {max_frames}.")
+        source_image = self.prepare_source(source_image, fit)
+        engine = self.engine(fast)
+        source = engine.encode_source(source_image)
+        motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
+
+        with open_video(driving_video) as video:
+            total = video.num_frames if max_frames is None else min(video.num_frames, max_frames)
+
+            def driving_batches():
+                frames = itertools.islice(video.frames(), max_frames)
+                for batch in iter_batches(frames, batch_size):
+                    yield prepare_images(np.stack(batch), self.image_size, fit, "the driving video")
+
+            kp_detected, initial_frame = None, 0
+            if find_best_frame:
+                with self._progress(total, "Finding the best frame", progress) as bar:
+                    parts = []
+                    for frames in driving_batches():
+                        parts.append(engine.detect(frames))
+                        bar.update(len(frames))
+                kp_detected = KeypointOutput.concat(parts)
+                initial_frame = best_matching_frame(source.keypoints, kp_detected)
+
+            pending = deque()  # (driving frames, their keypoints) of the batches being animated
+
+            def driving_keypoints():
+                position = 0
+                for frames in driving_batches():
+                    if kp_detected is None:
+                        kp = engine.detect(frames)
+                    else:
+                        kp = kp_detected.select(slice(position, position + len(frames)))
+                    position += len(frames)
+                    pending.append((frames, kp))
+                    yield kp
+
+            kp_initial = None if kp_detected is None else kp_detected.select(initial_frame)
+            audio_from = video.path if video.has_audio else None
+            written, first_frame_seconds = 0, None
+            with contextlib.ExitStack() as outputs:
+                writer = outputs.enter_context(VideoWriter(output_path, video.fps, audio_from=audio_from))
+                keypoints_writer = None
+                if keypoints_path is not None:
+                    keypoints_writer = outputs.enter_context(VideoWriter(keypoints_path, video.fps, audio_from))
+                with self._progress(total, "Animating", progress) as bar:
+                    for results in engine.animate(source, driving_keypoints(), motion, kp_initial):
+                        frames, kp = pending.popleft()
+                        writer.write(results)
+                        if keypoints_writer is not None:
+                            keypoints_writer.write(side_by_side_batch(source_image[0], frames, kp.value, results))
+                        if written == 0:
+                            first_frame_seconds = time.perf_counter() - start
+                        written += len(results)
+                        bar.update(len(results))
+                if written == 0:
+                    raise InvalidInputError(f"The driving video {driving_video} has no frames that can be decoded.")
+
+        return AnimationResult(
+            output=output_path,
+            keypoints_output=keypoints_path,
+            num_frames=written,
+            fps=video.fps,
+            seconds=time.perf_counter() - start,
+            seconds_to_first_frame=first_frame_seconds,
+            initial_frame=initial_frame,
+            device=str(engine.device),
+            dtype=str(engine.dtype).removeprefix("torch."),
+            truncated=max_frames is not None and video.num_frames > max_frames,
+        )
+
+    def _progress(self, total: int, description: str, enabled: bool):
+        """A tqdm bar over frames, which ``set_progress_bar_config`` configures as diffusers' own bars."""
+        options = {"total": total, "desc": description, "unit": "frame", **getattr(self, "_progress_bar_config", {})}
+        options["disable"] = not enabled or options.get("disable", False)
+        return tqdm(**options)
+
+
+def weights_fingerprint(*models: torch.nn.Module) -> tuple:
+    """Changes when a model's tensors are replaced, moved, cast or modified in place (new weights)."""
+    fingerprint = []
+    for model in models:
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            try:
+                version = tensor._version  # bumped by every in-place change (load_state_dict, optimizer steps)
+            except RuntimeError:  # an inference tensor: it cannot change in place
+                version = None
+            fingerprint.append((id(tensor), tensor.data_ptr(), tensor.device, tensor.dtype, version))
+    return tuple(fingerprint)
+
+
+def check_batch_size(batch_size: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInputError(f"batch_size must be an integer of at least 1; got {batch_size!r}.")
+
+
+def to_output_type(frames: torch.Tensor, output_type: str):
+    """Float frames (N, 3, H, W) in [0, 1] -> the requested output type."""
+    if output_type == "pt":
+        return frames
+    array = to_uint8(frames)
+    if output_type == "np":
+        return array
+    return [PIL.Image.fromarray(frame) for frame in array]

@@ -5,10 +5,11 @@ A clip is a float tensor (T, 3, H, W) in [0, 1]; one set of random parameters ap
 """
 
 import random
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
+
+from .training_config import AugmentationParams, JitterParams
 
 
 def rgb_to_grey(clip: torch.Tensor) -> torch.Tensor:
@@ -32,7 +33,8 @@ def adjust_hue(clip: torch.Tensor, shift: float) -> torch.Tensor:
     hue = torch.where(chroma > 0, hue / 6, torch.zeros_like(hue))
     hue = (hue + shift) % 1.0
     # HSV -> RGB with value = maximum and chroma unchanged.
-    k = (torch.stack([torch.full_like(hue, 5.0), torch.full_like(hue, 3.0), torch.ones_like(hue)], 1) + 6 * hue.unsqueeze(1)) % 6
+    offsets = torch.stack([torch.full_like(hue, 5.0), torch.full_like(hue, 3.0), torch.ones_like(hue)], 1)
+    k = (offsets + 6 * hue.unsqueeze(1)) % 6  # (T, 3, H, W)
     weights = torch.clamp(torch.minimum(k, 4 - k), 0, 1)
     return maximum.unsqueeze(1) - chroma.unsqueeze(1) * weights
 
@@ -41,23 +43,25 @@ class ColorJitter:
     """Brightness, contrast and saturation factors from [1 - x, 1 + x], hue shift from [-x, x], applied in
     random order (the original's torchvision-based jitter, on tensors)."""
 
-    def __init__(self, brightness: float = 0, contrast: float = 0, saturation: float = 0, hue: float = 0):
-        self.brightness, self.contrast, self.saturation, self.hue = brightness, contrast, saturation, hue
+    def __init__(self, params: JitterParams):
+        self.params = params
 
     def __call__(self, clip: torch.Tensor) -> torch.Tensor:
+        brightness, contrast, saturation, hue = (self.params.brightness, self.params.contrast,
+                                                 self.params.saturation, self.params.hue)
         operations = []
-        if self.brightness > 0:
-            factor = random.uniform(max(0, 1 - self.brightness), 1 + self.brightness)
-            operations.append(lambda c: c * factor)
-        if self.contrast > 0:
-            factor_c = random.uniform(max(0, 1 - self.contrast), 1 + self.contrast)
+        if brightness > 0:
+            factor_b = random.uniform(max(0, 1 - brightness), 1 + brightness)
+            operations.append(lambda c: c * factor_b)
+        if contrast > 0:
+            factor_c = random.uniform(max(0, 1 - contrast), 1 + contrast)
             operations.append(lambda c: (c - rgb_to_grey(c).mean(dim=(1, 2, 3), keepdim=True)) * factor_c
                               + rgb_to_grey(c).mean(dim=(1, 2, 3), keepdim=True))
-        if self.saturation > 0:
-            factor_s = random.uniform(max(0, 1 - self.saturation), 1 + self.saturation)
+        if saturation > 0:
+            factor_s = random.uniform(max(0, 1 - saturation), 1 + saturation)
             operations.append(lambda c: (c - rgb_to_grey(c)) * factor_s + rgb_to_grey(c))
-        if self.hue > 0:
-            shift = random.uniform(-self.hue, self.hue)
+        if hue > 0:
+            shift = random.uniform(-hue, hue)
             operations.append(lambda c: adjust_hue(c, shift))
         random.shuffle(operations)
         for operation in operations:
@@ -87,32 +91,21 @@ class ClipAugmentation:
     """The original ``AllAugmentationTransform`` for the parameters its configs use: flip, resize, crop,
     jitter (in that order)."""
 
-    def __init__(
-        self,
-        flip_param: Optional[dict] = None,
-        resize_param: Optional[dict] = None,
-        crop_param: Optional[dict] = None,
-        jitter_param: Optional[dict] = None,
-        **unsupported,
-    ):
-        if unsupported:
-            raise ValueError(f"Unsupported augmentation parameters: {sorted(unsupported)} (supported: flip_param, "
-                             "resize_param, crop_param, jitter_param).")
-        flip_param = flip_param or {}
-        self.time_flip = flip_param.get("time_flip", False)
-        self.horizontal_flip = flip_param.get("horizontal_flip", False)
-        self.resize_ratio = resize_param["ratio"] if resize_param else None
-        self.crop_size = crop_param["size"] if crop_param else None
-        self.jitter = ColorJitter(**jitter_param) if jitter_param else None
+    def __init__(self, params: AugmentationParams):
+        self.params = params
+        self.jitter = ColorJitter(params.jitter_param)
 
     def __call__(self, clip: torch.Tensor) -> torch.Tensor:
+        """(T, 3, H, W) in [0, 1] -> the augmented clip, (T, 3, h, w) with (h, w) the crop size if cropped."""
+        params = self.params
         # As the original: a time flip (probability 1/2) excludes the horizontal flip.
-        if self.time_flip and random.random() < 0.5:
+        if params.flip_param.time_flip and random.random() < 0.5:
             clip = clip.flip(0)
-        elif self.horizontal_flip and random.random() < 0.5:
+        elif params.flip_param.horizontal_flip and random.random() < 0.5:
             clip = clip.flip(3)
-        if self.resize_ratio is not None:
-            clip = random_resize(clip, self.resize_ratio)
-        if self.crop_size is not None:
-            clip = random_crop(clip, self.crop_size)
-        return self.jitter(clip) if self.jitter is not None else clip
+        crop_size = clip.shape[2:]
+        if params.resize_param is not None:
+            clip = random_resize(clip, params.resize_param.ratio)
+        if params.crop_param is not None:
+            clip = random_crop(clip, params.crop_param.size or crop_size)
+        return self.jitter(clip)

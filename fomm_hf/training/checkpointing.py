@@ -5,19 +5,23 @@ finished writing, the main process renames it to ``checkpoints/checkpoint-<step>
 A run killed while saving leaves only an ``.incomplete-*`` folder, which resuming ignores.
 """
 
+import os
 import re
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
+from accelerate import Accelerator
+
+PathLike = Union[str, os.PathLike]
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
 
 
-def checkpoints_dir(output_dir) -> Path:
+def checkpoints_dir(output_dir: PathLike) -> Path:
     return Path(output_dir) / "checkpoints"
 
 
-def latest_checkpoint(output_dir) -> Optional[Path]:
+def latest_checkpoint(output_dir: PathLike) -> Optional[Path]:
     """The complete checkpoint with the highest step, or None."""
     folder = checkpoints_dir(output_dir)
     if not folder.is_dir():
@@ -26,7 +30,7 @@ def latest_checkpoint(output_dir) -> Optional[Path]:
     return steps[max(steps)] if steps else None
 
 
-def save_checkpoint(accelerator, output_dir, step: int, keep: int = 3) -> Path:
+def save_checkpoint(accelerator: Accelerator, output_dir: PathLike, step: int, keep: int) -> Path:
     """Saves the full training state (models, optimizers, schedulers, RNGs, registered objects); all processes
     must call it. Keeps the ``keep`` most recent complete checkpoints."""
     folder = checkpoints_dir(output_dir)

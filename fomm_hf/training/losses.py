@@ -10,17 +10,17 @@
   where ImageNet VGG weights are unavailable and the perceptual loss alone gives blurred frames.
 """
 
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.autograd import grad
 
-from ..models import KeypointOutput
+from ..models import DiscriminatorOutput
 from ..models.blocks import AntiAliasDownsample
-from ..models.discriminator import DiscriminatorOutput, scale_name
-from ..motion.geometry import inverse_2x2, make_coordinate_grid
+from ..models.discriminator import scale_name
+from ..motion import KeypointOutput, inverse_2x2, make_coordinate_grid
 
 
 class ImagePyramid(nn.Module):
@@ -58,14 +58,16 @@ class RandomTransform:
     """A random warp of the plane: affine (identity + N(0, sigma_affine) noise) then thin-plate spline
     (``points_tps`` x ``points_tps`` control points with N(0, sigma_tps) weights), one per batch item."""
 
-    def __init__(self, batch_size: int, sigma_affine: float, sigma_tps: float = None, points_tps: int = None,
-                 device=None, generator: torch.Generator = None):
+    def __init__(self, batch_size: int, sigma_affine: float, sigma_tps: Optional[float] = None,
+                 points_tps: Optional[int] = None, device: Optional[torch.device] = None,
+                 generator: Optional[torch.Generator] = None):
         noise = torch.randn(batch_size, 2, 3, generator=generator) * sigma_affine
         self.theta = (noise + torch.eye(2, 3)).to(device)  # (B, 2, 3)
         self.tps = sigma_tps is not None and points_tps is not None
         if self.tps:
             self.control_points = make_coordinate_grid(points_tps, points_tps, device=device).reshape(1, -1, 2)
-            self.control_params = (torch.randn(batch_size, 1, points_tps**2, generator=generator) * sigma_tps).to(device)
+            weights = torch.randn(batch_size, 1, points_tps**2, generator=generator) * sigma_tps
+            self.control_params = weights.to(device)  # (B, 1, P)
 
     def warp_coordinates(self, coordinates: torch.Tensor) -> torch.Tensor:
         """(B, N, 2) points -> their images under the transform, (B, N, 2)."""

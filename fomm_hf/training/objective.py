@@ -1,12 +1,13 @@
 """What one training step computes: the generator's losses and the discriminator's (original model.py)."""
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
 
-from ..models import GeneratorOutput, KeypointOutput
+from ..models import GeneratorOutput
+from ..motion import KeypointOutput
 from .losses import (
     ImagePyramid,
     RandomTransform,
@@ -17,19 +18,7 @@ from .losses import (
     perceptual_loss,
     pixel_loss,
 )
-
-
-@dataclass
-class LossWeights:
-    """``train_params.loss_weights`` of the original configs."""
-
-    perceptual: tuple = (10, 10, 10, 10, 10)
-    equivariance_value: float = 10
-    equivariance_jacobian: float = 10
-    generator_gan: float = 0
-    discriminator_gan: float = 1
-    feature_matching: tuple = (10, 10, 10, 10)
-    pixel: float = 0  # not in the original: L1 between prediction and driving frame at each pyramid scale
+from .training_config import TrainParams
 
 
 @dataclass
@@ -41,14 +30,13 @@ class Generated:
     output: GeneratorOutput
 
 
-def detached(kp: KeypointOutput) -> KeypointOutput:
-    return KeypointOutput(value=kp.value.detach(), jacobian=None if kp.jacobian is None else kp.jacobian.detach())
+Losses = Dict[str, torch.Tensor]  # name -> weighted scalar loss
 
 
 class FOMMObjective:
     """Losses of the keypoint detector + generator, and of the discriminator, for a batch of
-    {"source", "driving"} frames; weights, pyramid scales and transform parameters from ``train_params``.
-    The models may be wrapped for distributed training."""
+    {"source", "driving"} frames (B, 3, H, W); weights, pyramid scales and transform parameters from
+    ``train_params``. The models may be wrapped for distributed training."""
 
     def __init__(
         self,
@@ -56,14 +44,14 @@ class FOMMObjective:
         generator: nn.Module,
         discriminator: nn.Module,
         perceptual_backbone: Optional[nn.Module],
-        train_params: dict,
-        device=None,
+        train_params: TrainParams,
+        device: Optional[torch.device] = None,
     ):
         self.kp_detector, self.generator, self.discriminator = kp_detector, generator, discriminator
         self.vgg = None if perceptual_backbone is None else perceptual_backbone.to(device).eval()
-        self.weights = LossWeights(**train_params.get("loss_weights", {}))
-        self.pyramid = ImagePyramid(train_params.get("scales", [1])).to(device)
-        self.transform_params = train_params.get("transform_params", {"sigma_affine": 0.05})
+        self.weights = train_params.loss_weights
+        self.pyramid = ImagePyramid(train_params.scales).to(device)
+        self.transform_params = train_params.transform_params
         if sum(self.weights.perceptual) and self.vgg is None:
             raise ValueError("The perceptual loss is weighted but no perceptual backbone (VGG19) was given.")
 
@@ -71,7 +59,7 @@ class FOMMObjective:
     def adversarial(self) -> bool:
         return self.weights.generator_gan != 0
 
-    def generator_losses(self, batch: Dict[str, torch.Tensor]):
+    def generator_losses(self, batch: Dict[str, torch.Tensor]) -> Tuple[Losses, Generated]:
         source, driving = batch["source"], batch["driving"]
         kp_source = self.kp_detector(source)
         kp_driving = self.kp_detector(driving)
@@ -92,7 +80,7 @@ class FOMMObjective:
             # out of distributed gradient synchronisation.
             judge = unwrap(self.discriminator)
             judge.requires_grad_(False)
-            kp = detached(kp_driving)
+            kp = kp_driving.detach()
             fake = judge(output.prediction, kp=kp)
             losses["generator_gan"] = self.weights.generator_gan * generator_gan_loss(fake)
             if sum(self.weights.feature_matching):
@@ -102,7 +90,9 @@ class FOMMObjective:
             judge.requires_grad_(True)
 
         if self.weights.equivariance_value or self.weights.equivariance_jacobian:
-            transform = RandomTransform(driving.shape[0], device=driving.device, **self.transform_params)
+            transform = RandomTransform(driving.shape[0], self.transform_params.sigma_affine,
+                                        self.transform_params.sigma_tps, self.transform_params.points_tps,
+                                        device=driving.device)
             transformed_frame = transform.warp_frame(driving, align_corners=self.generator_align_corners)
             kp_transformed = self.kp_detector(transformed_frame)
             value_loss, jacobian_loss = equivariance_losses(kp_driving, kp_transformed, transform)
@@ -113,8 +103,8 @@ class FOMMObjective:
 
         return losses, Generated(kp_source=kp_source, kp_driving=kp_driving, output=output)
 
-    def discriminator_losses(self, batch: Dict[str, torch.Tensor], generated: Generated):
-        kp = detached(generated.kp_driving)
+    def discriminator_losses(self, batch: Dict[str, torch.Tensor], generated: Generated) -> Losses:
+        kp = generated.kp_driving.detach()
         real = self.discriminator(batch["driving"], kp=kp)
         fake = self.discriminator(generated.output.prediction.detach(), kp=kp)
         return {"discriminator_gan": self.weights.discriminator_gan * discriminator_gan_loss(real, fake)}

@@ -1,13 +1,11 @@
 """The training loop, with accelerate: one CPU to many GPUs and nodes, mixed precision, resumable."""
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Dict, List, Sequence, Tuple
 
-import numpy as np
 import PIL.Image
 import torch
 from accelerate import Accelerator
@@ -17,41 +15,23 @@ from torch.optim.lr_scheduler import MultiStepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..animation.visualization import training_row
-from ..errors import CheckpointError, InvalidInputError
-from ..model_card import render_model_card
-from ..models import KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
-from ..pipelines import load_pipeline
-from ..pipelines.export import DISCRIMINATOR_SUBFOLDER, push_folder_to_hub, write_pipeline_folder
+from ..pipelines.folders import push_folder_to_hub, write_pipeline_folder
+from ..pipelines.model_card import render_model_card
+from .arguments import TrainingArguments
+from .builders import (
+    Models,
+    build_accelerator,
+    build_dataloader,
+    build_models,
+    build_optimizers,
+    build_perceptual_backbone,
+    build_schedulers,
+    build_train_dataset,
+)
 from .checkpointing import latest_checkpoint, save_checkpoint
-from .config import TrainingConfig
-from .dataset import FramesDataset
-from .objective import FOMMObjective, unwrap
-from .vgg import DEFAULT_VGG19_REPO, Vgg19Features, load_vgg19
-
-
-@dataclass
-class TrainingArguments:
-    output_dir: str
-    data_dir: Optional[str] = None  # overrides dataset_params.root_dir
-    max_steps: Optional[int] = None  # default: num_epochs * steps per epoch
-    batch_size: Optional[int] = None  # per process; default: train_params.batch_size
-    gradient_accumulation_steps: int = 1
-    checkpoint_every: int = 500
-    checkpoints_to_keep: int = 3
-    image_every: int = 250
-    log_every: int = 10
-    resume: bool = False
-    init_from: Optional[str] = None  # a pipeline (folder or Hub id) whose weights start the training: fine-tuning
-    mixed_precision: str = "no"
-    perceptual_backbone: str = "vgg19"  # or "random" (tests only)
-    vgg_weights: str = DEFAULT_VGG19_REPO
-    num_workers: int = 0
-    seed: int = 0
-    cpu: bool = False  # train on the CPU even where a GPU is available
-    channels_last: bool = False  # NHWC activations: faster for small models on CPU, far slower for vox-256 (measured)
-    push_to_hub: Optional[str] = None
-    command: str = ""  # the command line, recorded in the model card
+from .objective import FOMMObjective, Generated, Losses, unwrap
+from .snapshots import training_picture
+from .training_config import TrainingConfig
 
 
 @dataclass
@@ -61,7 +41,7 @@ class TrainingState:
     step: int = 0
     epoch: int = 0
     batches_in_epoch: int = 0
-    history: list = field(default_factory=list)  # (step, losses) every log_every steps
+    history: list = field(default_factory=list)  # [step, {loss name: value}] every log_every steps
 
     def state_dict(self) -> dict:
         return asdict(self)
@@ -69,45 +49,6 @@ class TrainingState:
     def load_state_dict(self, state: dict) -> None:
         for key, value in state.items():
             setattr(self, key, value)
-
-
-def build_perceptual_backbone(args: TrainingArguments, weights: list):
-    if not sum(weights):
-        return None
-    if args.perceptual_backbone == "random":
-        return Vgg19Features()
-    if args.perceptual_backbone != "vgg19":
-        raise InvalidInputError(f"--perceptual-backbone must be vgg19 or random; got {args.perceptual_backbone!r}.")
-    return load_vgg19(args.vgg_weights)
-
-
-def load_initial_weights(model: str, kp_detector, generator, discriminator) -> None:
-    """Copies the weights of the pipeline ``model`` into models built from the training config; the
-    discriminator only where the pipeline has one. The architectures must match."""
-    pipe = load_pipeline(model)
-    pairs = [(kp_detector, pipe.kp_detector, "kp_detector"), (generator, pipe.generator, "generator")]
-    try:
-        trained_discriminator = MultiScaleDiscriminator.from_pretrained(model, subfolder=DISCRIMINATOR_SUBFOLDER)
-        pairs.append((discriminator, trained_discriminator, "discriminator"))
-    except OSError:
-        pass  # pipelines of non-adversarial trainings have none: the discriminator starts from scratch
-    for target, trained, name in pairs:
-        try:
-            target.load_state_dict(trained.state_dict())
-        except RuntimeError as error:
-            raise CheckpointError(
-                f"--init_from {model}: its {name} does not match the config's architecture: {error}"
-            ) from None
-
-
-def freeze_batchnorm_statistics(*models: torch.nn.Module) -> None:
-    """Makes every BatchNorm layer of ``models`` normalise with its running statistics and keep them, in
-    training as in inference; their scales and shifts still train. For fine-tuning with small batches,
-    whose per-batch statistics shift the colours of every frame with the batch's other images."""
-    for model in models:
-        for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                module.eval()
 
 
 def broadcast_from_main_process(model: torch.nn.Module) -> None:
@@ -124,105 +65,72 @@ def weights_checksum(model: torch.nn.Module) -> float:
 
 
 class Trainer:
+    """A training run: ``Trainer(load_training_config(path), TrainingArguments(...)).train()`` returns the
+    folder of the trained pipeline."""
+
     def __init__(self, config: TrainingConfig, args: TrainingArguments):
         self.config, self.args = config, args
         self.output_dir = Path(args.output_dir)
         params = config.train_params
-        try:
-            from torch.utils import tensorboard  # noqa: F401
-
-            log_with = "tensorboard"
-        except ImportError:
-            log_with = None
-        # accelerate only starts a multi-process CPU run (gloo) when told it runs on CPUs.
-        multi_process_without_gpu = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", 1)) > 1
-        self.accelerator = Accelerator(
-            cpu=args.cpu or multi_process_without_gpu,
-            mixed_precision=args.mixed_precision,
-            gradient_accumulation_steps=args.gradient_accumulation_steps,
-            log_with=log_with,
-            project_dir=str(self.output_dir),
-            step_scheduler_with_optimizer=False,  # the original steps its schedules once per epoch
-        )
+        self.accelerator = build_accelerator(args)
         set_seed(args.seed, device_specific=True)
-        accelerator = self.accelerator
 
-        models = config.models
-        kp_detector = KeypointDetector(**models.kp_detector)
-        generator = OcclusionAwareGenerator(**models.generator)
-        discriminator = MultiScaleDiscriminator(**models.discriminator)
-        if args.init_from:
-            load_initial_weights(args.init_from, kp_detector, generator, discriminator)
-        if accelerator.num_processes > 1 and accelerator.device.type == "cuda":
-            # The original's synchronized BatchNorm; SyncBatchNorm only runs on GPUs.
-            kp_detector, generator, discriminator = (
-                torch.nn.SyncBatchNorm.convert_sync_batchnorm(m) for m in (kp_detector, generator, discriminator)
-            )
-
-        if params.get("freeze_batchnorm", False):
-            freeze_batchnorm_statistics(kp_detector, generator)
-        # A keypoint detector with learning rate 0 (as the original taichi-adv config keeps its detector) is
-        # frozen: no backward pass through it (a fifth of a fine-tuning step at 64x64, measured), and no
-        # module without gradients for distributed wrapping, which rejects one.
-        self.kp_detector_trains = params.get("lr_kp_detector", 2e-4) > 0
-        kp_detector.requires_grad_(self.kp_detector_trains)
         self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
-        kp_detector, generator, discriminator = (
-            m.to(memory_format=self.memory_format) for m in (kp_detector, generator, discriminator)
-        )
-        betas = (0.5, 0.999)
-        optimizers = [
-            torch.optim.Adam(kp_detector.parameters(), lr=params.get("lr_kp_detector", 2e-4), betas=betas),
-            torch.optim.Adam(generator.parameters(), lr=params.get("lr_generator", 2e-4), betas=betas),
-            torch.optim.Adam(discriminator.parameters(), lr=params.get("lr_discriminator", 2e-4), betas=betas),
-        ]
-        milestones = params.get("epoch_milestones", [])
-        schedulers = [MultiStepLR(optimizer, milestones, gamma=0.1) for optimizer in optimizers]
+        models = build_models(config.model, params, args.init_from, self.sync_batchnorm, self.memory_format)
+        optimizers = build_optimizers(models, params)
+        schedulers = build_schedulers(optimizers, params)
+        self.batch_size = args.batch_size or params.batch_size
+        dataset = build_train_dataset(config, args.data_dir)
+        dataloader = build_dataloader(dataset, self.batch_size, args.num_workers, self.accelerator.num_processes)
+        self.prepare(models, optimizers, schedulers, dataloader)
 
-        dataset = FramesDataset(
-            args.data_dir or config.dataset_params.get("root_dir"),
-            frame_shape=config.dataset_params.get("frame_shape", (models.image_size, models.image_size, 3)),
-            id_sampling=config.dataset_params.get("id_sampling", False),
-            is_train=True,
-            augmentation_params=config.dataset_params.get("augmentation_params"),
-            num_repeats=params.get("num_repeats", 1),
-            cache_frames=config.dataset_params.get("cache_frames", False),
-        )
-        batch_size = args.batch_size or params.get("batch_size", 4)
-        if len(dataset) < batch_size * accelerator.num_processes:
-            raise InvalidInputError(
-                f"The dataset has {len(dataset)} items per epoch, fewer than one batch of {batch_size} per process."
-            )
-        dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
-                                num_workers=args.num_workers)
-
-        if self.kp_detector_trains:
-            self.kp_detector = accelerator.prepare(kp_detector)  # first, as the first model of the checkpoints
-        else:
-            self.kp_detector = kp_detector.to(accelerator.device)
-            broadcast_from_main_process(self.kp_detector)
-        (self.generator, self.discriminator, *self.optimizers, self.dataloader) = accelerator.prepare(
-            generator, discriminator, *optimizers, dataloader
-        )
-        self.schedulers = [accelerator.prepare_scheduler(s) for s in schedulers]
-        self.models = (self.kp_detector, self.generator, self.discriminator)
         self.state = TrainingState()
-        accelerator.register_for_checkpointing(self.state)
         # An exponential moving average of the keypoint detector's and generator's weights, saved as the
         # pipeline in their place: it averages out the noise of small-batch steps.
-        self.ema = EMAModel(self.averaged_parameters(), decay=params["ema_decay"]) if params.get("ema_decay") else None
-        if self.ema is not None:
-            accelerator.register_for_checkpointing(self.ema)
-        if not self.kp_detector_trains:
-            accelerator.register_for_checkpointing(self.kp_detector)
+        self.ema = EMAModel(self.averaged_parameters(), decay=params.ema_decay) if params.ema_decay else None
+        self.register_for_checkpointing()
 
-        perceptual = build_perceptual_backbone(args, params.get("loss_weights", {}).get("perceptual", [10] * 5))
-        self.objective = FOMMObjective(self.kp_detector, self.generator, self.discriminator, perceptual, params,
-                                       device=accelerator.device)
-        self.num_epochs = params.get("num_epochs", 1)
+        perceptual_backbone = build_perceptual_backbone(args, params.loss_weights.perceptual)
+        self.objective = FOMMObjective(*self.models, perceptual_backbone, params, device=self.accelerator.device)
+        self.num_epochs = params.num_epochs
         self.max_steps = args.max_steps or self.num_epochs * len(self.dataloader) // args.gradient_accumulation_steps
 
-    def averaged_parameters(self) -> list:
+    @property
+    def sync_batchnorm(self) -> bool:
+        """Several GPUs: SyncBatchNorm, as the original's synchronized BatchNorm (PyTorch's refuses CPU tensors)."""
+        return self.accelerator.num_processes > 1 and self.accelerator.device.type == "cuda"
+
+    @property
+    def kp_detector_trains(self) -> bool:
+        return self.config.train_params.kp_detector_trains
+
+    def prepare(self, models: Models, optimizers: List[torch.optim.Optimizer], schedulers: List[MultiStepLR],
+                dataloader: DataLoader) -> None:
+        """Wraps the models, optimizers, schedules and data for the accelerator's devices and processes. A frozen
+        keypoint detector is only moved to the device (distributed wrapping rejects a module without gradients)
+        and given the main process's weights."""
+        accelerator = self.accelerator
+        if self.kp_detector_trains:
+            self.kp_detector = accelerator.prepare(models.kp_detector)  # first, as the first model of the checkpoints
+        else:
+            self.kp_detector = models.kp_detector.to(accelerator.device)
+            broadcast_from_main_process(self.kp_detector)
+        (self.generator, self.discriminator, *self.optimizers, self.dataloader) = accelerator.prepare(
+            models.generator, models.discriminator, *optimizers, dataloader
+        )
+        self.schedulers = [accelerator.prepare_scheduler(scheduler) for scheduler in schedulers]
+        self.models = (self.kp_detector, self.generator, self.discriminator)
+
+    def register_for_checkpointing(self) -> None:
+        """Checkpoints hold, besides the prepared models, optimizers and schedules: the progress, the weight
+        average (if any) and a frozen keypoint detector."""
+        self.accelerator.register_for_checkpointing(self.state)
+        if self.ema is not None:
+            self.accelerator.register_for_checkpointing(self.ema)
+        if not self.kp_detector_trains:
+            self.accelerator.register_for_checkpointing(self.kp_detector)
+
+    def averaged_parameters(self) -> List[torch.nn.Parameter]:
         """The parameters the EMA follows: the generator's, and the keypoint detector's unless it is frozen."""
         models = (self.kp_detector, self.generator) if self.kp_detector_trains else (self.generator,)
         return [p for model in models for p in unwrap(model).parameters()]
@@ -230,31 +138,36 @@ class Trainer:
     # Logging --------------------------------------------------------------------------------------------
 
     def log(self, message: str) -> None:
+        """Appends a line to OUTPUT_DIR/train_log.txt (main process only)."""
         if self.accelerator.is_main_process:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             with open(self.output_dir / "train_log.txt", "a") as log:
                 log.write(message + "\n")
 
-    def save_pictures(self, batch: dict, generated) -> None:
+    def log_losses(self, losses: Losses, seconds_per_step: float) -> Dict[str, float]:
+        """Averages the losses over the processes, records them in the history, the trackers and the log."""
+        accelerator, step = self.accelerator, self.state.step
+        values = {name: accelerator.reduce(loss.detach().float(), reduction="mean").item()
+                  for name, loss in losses.items()}
+        self.state.history.append([step, values])
+        accelerator.log({**values, "seconds_per_step": seconds_per_step}, step=step)
+        self.log(f"step {step} epoch {self.state.epoch} " + " ".join(f"{k}={v:.4f}" for k, v in values.items())
+                 + f" s/step={seconds_per_step:.2f}")
+        return values
+
+    def save_pictures(self, batch: Dict[str, torch.Tensor], generated: Generated) -> None:
+        """OUTPUT_DIR/images/step-N.png: the first items of the batch, their keypoints and reconstructions."""
         if not self.accelerator.is_main_process:
             return
-        output, count = generated.output, min(4, len(batch["source"]))
-        rows = [
-            training_row(
-                batch["source"][i], batch["driving"][i], generated.kp_source.value[i].float().cpu(),
-                generated.kp_driving.value[i].float().cpu(), output.deformed_source[i],
-                output.occlusion_map[i] if output.occlusion_map is not None else torch.ones_like(output.prediction[i][:1]),
-                output.prediction[i],
-            )
-            for i in range(count)
-        ]
+        picture = training_picture(batch, generated, kp_size=self.config.visualizer_params.kp_size)
         folder = self.output_dir / "images"
         folder.mkdir(parents=True, exist_ok=True)
-        PIL.Image.fromarray(np.concatenate(rows, axis=0)).save(folder / f"step-{self.state.step:07d}.png")
+        PIL.Image.fromarray(picture).save(folder / f"step-{self.state.step:07d}.png")
 
     # The loop --------------------------------------------------------------------------------------------
 
     def resume(self) -> None:
+        """Loads the latest complete checkpoint of OUTPUT_DIR, if there is one."""
         checkpoint = latest_checkpoint(self.output_dir)
         if checkpoint is None:
             self.log("resume: no complete checkpoint, starting from scratch")
@@ -262,14 +175,16 @@ class Trainer:
         self.accelerator.load_state(str(checkpoint))
         self.log(f"resumed from {checkpoint.name} (step {self.state.step}, epoch {self.state.epoch})")
 
-    def train_step(self, batch: dict):
+    def train_step(self, batch: Dict[str, torch.Tensor]) -> Tuple[Losses, Generated]:
         return training_step(self.accelerator, self.objective, self.optimizers, self.models, batch)
 
     def train(self) -> Path:
+        """Trains up to max_steps (or the config's epochs), then saves and returns OUTPUT_DIR/pipeline."""
         accelerator, state, args = self.accelerator, self.state, self.args
         if args.resume:
             self.resume()
-        accelerator.init_trackers("fomm", config={"config": str(self.config.path), **self.config.train_params})
+        accelerator.init_trackers("fomm", config={"config": str(self.config.path),
+                                                  **flat_hyperparameters(asdict(self.config.train_params))})
         self.log(f"world size {accelerator.num_processes}, device {accelerator.device}, "
                  f"mixed precision {accelerator.mixed_precision}, max steps {self.max_steps}")
 
@@ -278,25 +193,21 @@ class Trainer:
         start, start_step = time.perf_counter(), state.step
         while state.step < self.max_steps and state.epoch < self.num_epochs:
             loader = self.dataloader
-            if state.batches_in_epoch:
+            if state.batches_in_epoch:  # resumed in the middle of an epoch
                 loader = accelerator.skip_first_batches(self.dataloader, state.batches_in_epoch)
             for batch in loader:
                 batch = {k: v.contiguous(memory_format=self.memory_format) for k, v in batch.items()}
                 losses, generated = self.train_step(batch)
                 state.batches_in_epoch += 1
                 if not accelerator.sync_gradients:
-                    continue
+                    continue  # an accumulation micro-step
                 state.step += 1
                 if self.ema is not None:
                     self.ema.step(self.averaged_parameters())
                 progress.update(1)
                 if state.step % args.log_every == 0 or state.step == self.max_steps:
-                    values = {k: accelerator.reduce(v.detach().float(), reduction="mean").item() for k, v in losses.items()}
-                    seconds = (time.perf_counter() - start) / max(1, state.step - start_step)
-                    state.history.append([state.step, values])
-                    accelerator.log({**values, "seconds_per_step": seconds}, step=state.step)
-                    self.log(f"step {state.step} epoch {state.epoch} " + " ".join(f"{k}={v:.4f}" for k, v in values.items())
-                             + f" s/step={seconds:.2f}")
+                    seconds_per_step = (time.perf_counter() - start) / max(1, state.step - start_step)
+                    values = self.log_losses(losses, seconds_per_step)
                     progress.set_postfix(loss=f"{sum(values.values()):.3f}")
                 if args.image_every and state.step % args.image_every == 0:
                     self.save_pictures(batch, generated)
@@ -321,10 +232,8 @@ class Trainer:
     def check_replicas_agree(self) -> None:
         """Distributed runs: every process must hold the same weights (logged, and an error otherwise)."""
         accelerator = self.accelerator
-        checksums = torch.tensor(
-            [weights_checksum(unwrap(m)) for m in (self.kp_detector, self.generator, self.discriminator)],
-            dtype=torch.float64, device=accelerator.device,
-        )
+        checksums = torch.tensor([weights_checksum(unwrap(model)) for model in self.models],
+                                 dtype=torch.float64, device=accelerator.device)
         gathered = accelerator.gather(checksums[None]).cpu()  # (processes, 3)
         identical = bool((gathered == gathered[0]).all())
         self.log(f"weights identical across {accelerator.num_processes} processes: {identical}")
@@ -333,24 +242,22 @@ class Trainer:
 
     def save_pipeline(self) -> Path:
         """The trained models as a FOMMPipeline folder (output_dir/pipeline), optionally pushed to the Hub."""
-        accelerator, state = self.accelerator, self.state
+        accelerator = self.accelerator
         folder = self.output_dir / "pipeline"
         if self.ema is not None:
             self.ema.copy_to(self.averaged_parameters())  # after the last checkpoint, which keeps the raw weights
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
-            kp_detector, generator, discriminator = (
-                accelerator.unwrap_model(m) for m in (self.kp_detector, self.generator, self.discriminator)
-            )
-            last = state.history[-1][1] if state.history else {}
+            kp_detector, generator, discriminator = (accelerator.unwrap_model(model) for model in self.models)
+            image_size = self.config.model.image_size
             card = render_model_card(
-                kp_detector, generator, self.config.models.image_size,
+                kp_detector, generator, image_size,
                 repo_id=self.args.push_to_hub or str(folder),
                 model_name=f"First Order Motion Model ({self.config.path.stem})",
-                training_description=training_description(self.config, self.args, state, accelerator, last),
+                training_description=self.training_description(),
             )
             # The discriminator is kept for fine-tuning only where it was trained (adversarial configs).
-            write_pipeline_folder(folder, kp_detector, generator, self.config.models.image_size,
+            write_pipeline_folder(folder, kp_detector, generator, image_size,
                                   discriminator=discriminator if self.objective.adversarial else None, model_card=card)
             self.log(f"saved pipeline to {folder}")
             if self.args.push_to_hub:
@@ -359,8 +266,29 @@ class Trainer:
         accelerator.wait_for_everyone()
         return folder
 
+    def training_description(self) -> str:
+        """The model card's account of this training (markdown)."""
+        config, args, model = self.config, self.args, self.config.model
+        last_losses = self.state.history[-1][1] if self.state.history else {}
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in last_losses.items()) or "not logged"
+        dataset = Path(args.data_dir or config.dataset_params.root_dir or "?").name
+        return (
+            f"Trained with `train_accelerate.py` from the config `{config.path.name}` "
+            f"({model.image_size}x{model.image_size}, {model.num_kp} keypoints) on `{dataset}`: "
+            f"{self.state.step} steps, {self.accelerator.num_processes} process(es), batch {self.batch_size} "
+            f"per process, mixed precision {self.accelerator.mixed_precision}.\n\n"
+            f"Command: `{args.command}`\n\nLast logged losses: {losses}.\n\n"
+            f"Training parameters:\n\n```json\n{json.dumps(asdict(config.train_params), indent=2)}\n```"
+        )
 
-def training_step(accelerator: Accelerator, objective: FOMMObjective, optimizers, models, batch: dict):
+
+def training_step(
+    accelerator: Accelerator,
+    objective: FOMMObjective,
+    optimizers: Sequence[torch.optim.Optimizer],
+    models: Sequence[torch.nn.Module],
+    batch: Dict[str, torch.Tensor],
+) -> Tuple[Losses, Generated]:
     """One optimisation step (or accumulation micro-step): keypoint detector and generator, then the
     discriminator when the objective is adversarial. Returns the losses and the generator's outputs."""
     optimizer_kp, optimizer_generator, optimizer_discriminator = optimizers
@@ -382,14 +310,12 @@ def training_step(accelerator: Accelerator, objective: FOMMObjective, optimizers
     return losses, generated
 
 
-def training_description(config, args, state, accelerator, last_losses: dict) -> str:
-    losses = ", ".join(f"{k} {v:.4f}" for k, v in last_losses.items()) or "not logged"
-    return (
-        f"Trained with `train_accelerate.py` from the config `{config.path.name}` "
-        f"({config.models.image_size}x{config.models.image_size}, {config.models.kp_detector['num_kp']} keypoints) "
-        f"on `{Path(args.data_dir or config.dataset_params.get('root_dir', '?')).name}`: {state.step} steps, "
-        f"{accelerator.num_processes} process(es), batch {args.batch_size or config.train_params.get('batch_size')} "
-        f"per process, mixed precision {accelerator.mixed_precision}.\n\n"
-        f"Command: `{args.command}`\n\nLast logged losses: {losses}.\n\n"
-        f"Training parameters:\n\n```json\n{json.dumps(config.train_params, indent=2)}\n```"
-    )
+def flat_hyperparameters(values: dict, prefix: str = "") -> Dict[str, object]:
+    """Nested parameters as the flat scalars trackers take: {"loss_weights.pixel": 0.0, "scales": "[1.0, 0.5]"}."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(flat_hyperparameters(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(list(value)) if isinstance(value, (list, tuple)) else value
+    return flat

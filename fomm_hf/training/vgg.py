@@ -16,8 +16,8 @@ from safetensors import safe_open
 from torch import nn
 
 from ..errors import CheckpointError
+from .arguments import DEFAULT_VGG19_REPO
 
-DEFAULT_VGG19_REPO = "timm/vgg19.tv_in1k"
 # Output channels of the 16 convolutions, "M" for 2x2 max-pooling (torchvision's configuration "E").
 VGG19_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 # Indices in ``features`` after which relu1_1, relu2_1, relu3_1, relu4_1 and relu5_1 are read.

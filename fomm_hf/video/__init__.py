@@ -1,7 +1,6 @@
-"""Video input and output: streaming driving videos in, preparing their frames, writing results with audio."""
+"""Video input and output: streaming driving videos in, writing results (with the driving video's audio) out."""
 
-from .frames import fit_square, prepare_video_frames
 from .reader import DrivingVideo, iter_batches, open_video
-from .writer import VideoWriter
+from .writer import OUTPUT_FORMATS, VideoWriter, check_output_path
 
-__all__ = ["DrivingVideo", "VideoWriter", "fit_square", "iter_batches", "open_video", "prepare_video_frames"]
+__all__ = ["OUTPUT_FORMATS", "DrivingVideo", "VideoWriter", "check_output_path", "iter_batches", "open_video"]

@@ -14,9 +14,9 @@ import numpy as np
 import PIL.Image
 
 from ..errors import InvalidInputError
+from ..images import IMAGE_EXTENSIONS, read_image
 from .ffmpeg import ffmpeg_command, fps_as_fraction, probe_media, run_ffmpeg
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 DEFAULT_FPS = 25.0  # for folders of frames, and video files that state no frame rate
 
 
@@ -128,7 +128,7 @@ class VideoFile(DrivingVideo):
 class FrameFolder(DrivingVideo):
     """A folder of image files, played in natural name order (frame2.png before frame10.png).
 
-    Grey images are expanded to RGB and transparency is composited onto white, as for source images.
+    Frames are read by :func:`fomm_hf.images.read_image`, as source images are.
     """
 
     def __init__(self, path: Path, fps: Optional[float] = None):
@@ -146,7 +146,7 @@ class FrameFolder(DrivingVideo):
 
     def _decode(self) -> Iterator[np.ndarray]:
         for file in self.files:
-            yield load_rgb(file)
+            yield read_image(file)
 
 
 def first_frame_size(decoding: tuple, path: Path) -> Tuple[int, int]:
@@ -180,15 +180,6 @@ def image_size(file: Path) -> Tuple[int, int]:
         raise InvalidInputError(f"Cannot read {file} as an image ({error}).") from None
 
 
-def load_rgb(file: Path) -> np.ndarray:
-    """An image file as a uint8 RGB array (H, W, 3); transparent parts become white."""
-    with PIL.Image.open(file) as image:
-        if "A" in image.getbands() or "transparency" in image.info:
-            white = PIL.Image.new("RGBA", image.size, "white")
-            image = PIL.Image.alpha_composite(white, image.convert("RGBA"))
-        return np.array(image.convert("RGB"))
-
-
 def open_video(path, fps: Optional[float] = None) -> DrivingVideo:
     """Opens a driving video: a video file (mp4, mov, webm, avi, mkv, gif, ...) or a folder of image frames.
 
@@ -196,14 +187,30 @@ def open_video(path, fps: Optional[float] = None) -> DrivingVideo:
         path: the video file, or a folder of png/jpg/jpeg/bmp/webp frames.
         fps: the rate to sample a video file at (default: its own), or to play a folder of frames at (default 25).
 
-    Raises InvalidInputError if the file is missing or no frame of it can be decoded.
+    Raises InvalidInputError if the file is missing, is a still image, or no frame of it can be decoded.
     """
     path = Path(path)
     if fps is not None and not fps > 0:
         raise InvalidInputError(f"fps must be positive; got {fps}.")
     if path.is_dir():
         return FrameFolder(path, fps)
+    if is_still_image(path):
+        raise InvalidInputError(
+            f"{path} is a still image; the driving input must be a video (mp4, mov, webm, gif, ...) or a folder of "
+            "frames."
+        )
     return VideoFile(path, fps)
+
+
+def is_still_image(path: Path) -> bool:
+    """An image file (png, jpg, ...) with a single frame: ffmpeg would read it as a one-frame video."""
+    if path.suffix.lower() not in IMAGE_EXTENSIONS or not path.is_file():
+        return False
+    try:
+        with PIL.Image.open(path) as image:
+            return not getattr(image, "is_animated", False)
+    except (OSError, ValueError):
+        return False
 
 
 def iter_batches(frames: Iterable, batch_size: int) -> Iterator[List]:

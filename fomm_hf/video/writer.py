@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
+from ..images import to_uint8
 from .ffmpeg import ffmpeg_command, fps_as_fraction, probe_media, run_ffmpeg
 
 
@@ -64,12 +65,8 @@ class VideoWriter:
     """
 
     def __init__(self, path, fps: float, audio_from=None):
-        self.path = Path(path)
-        self.format = OUTPUT_FORMATS.get(self.path.suffix.lower())
-        if self.format is None:
-            raise InvalidInputError(f"Cannot write {self.path}: supported formats are {', '.join(OUTPUT_FORMATS)}.")
-        if not self.path.parent.is_dir():
-            raise InvalidInputError(f"Cannot write {self.path}: the folder {self.path.parent} does not exist.")
+        self.path = check_output_path(path)
+        self.format = OUTPUT_FORMATS[self.path.suffix.lower()]
         if not fps > 0:
             raise InvalidInputError(f"fps must be positive; got {fps}.")
         self.fps = fps
@@ -192,9 +189,12 @@ def to_uint8_frames(frames) -> np.ndarray:
         if frames.ndim not in (3, 4) or frames.shape[-3] != 3:
             raise InvalidInputError(f"Tensor frames must be (3, H, W) or (N, 3, H, W); got {tuple(frames.shape)}.")
         frames = frames.detach().cpu()
+        if frames.ndim == 3:
+            frames = frames[None]
         if frames.is_floating_point():
-            frames = (frames.clamp(0, 1) * 255).round().to(torch.uint8)
-        frames = frames.movedim(-3, -1).numpy()  # (..., 3, H, W) -> (..., H, W, 3)
+            frames = to_uint8(frames)
+        else:
+            frames = frames.permute(0, 2, 3, 1).numpy()  # (N, 3, H, W) -> (N, H, W, 3)
     if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim not in (3, 4):
         raise InvalidInputError(
             "Frames must be uint8 arrays (H, W, 3) or (N, H, W, 3), tensors (3, H, W) or (N, 3, H, W), or a list of "
@@ -205,6 +205,24 @@ def to_uint8_frames(frames) -> np.ndarray:
     if frames.shape[-1] != 3:
         raise InvalidInputError(f"Frames must have 3 (RGB) channels last; got shape {frames.shape}.")
     return frames
+
+
+def check_output_path(path) -> Path:
+    """``path`` as a Path if a video can be written there (a known format, in an existing, writable folder);
+    raises InvalidInputError saying what is wrong otherwise. Nothing is written."""
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidInputError(f"Cannot write {path}: it is a folder.")
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise InvalidInputError(
+            f"Cannot write {path}: the output must be one of {', '.join(OUTPUT_FORMATS)} (from its extension)."
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidInputError(f"Cannot write {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(f"Cannot write {path}: the folder {folder} is not writable.")
+    return path
 
 
 def current_umask() -> int:

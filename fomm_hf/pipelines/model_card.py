@@ -4,7 +4,7 @@ from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
 
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "model_card.md"
+TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_card.md"
 
 
 def render_model_card(

@@ -1,7 +1,6 @@
 """Evaluation on the held-out procedural set, where every animation has an exact ground truth.
 
     fomm evaluate --model runs/faces/pipeline --category faces --json results.json
-    python -m fomm_hf.evaluate ...   # the same
 
 For test clip i (source identity A = clip i, motion B = clip i+1, cyclically):
 
@@ -19,20 +18,14 @@ target but can only move the whole image. It is found by minimising the L1 error
 starts, the identity and the least-squares fit of the ground-truth landmarks, keeping the better).
 """
 
-import argparse
-import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .animation import AnimationEngine, MotionOptions
-from .data import get_category
-from .errors import FOMMError
+from ..procedural import get_category
 
 METHODS = ("model", "static_source", "global_affine")
 METRICS = ("reconstruction_l1", "animation_l1", "akd")
@@ -103,9 +96,15 @@ class LandmarkRegressor:
 
 
 class ProceduralEvaluation:
-    def __init__(self, engine: AnimationEngine, image_size: int, category: str = "faces", num_test: int = 30,
-                 num_frames: int = 64, seed: int = 0, num_regression_clips: int = 40):
-        self.engine, self.size, self.num_frames, self.seed = engine, image_size, num_frames, seed
+    """Evaluates the pipeline ``pipe`` on ``num_test`` held-out clips of ``category`` (see the module).
+
+    ``run()`` returns ``{category: {method: {metric: value}}}``.
+    """
+
+    def __init__(self, pipe, category: str = "faces", num_test: int = 30, num_frames: int = 64, seed: int = 0,
+                 num_regression_clips: int = 40, batch_size: int = 8):
+        self.pipe, self.size, self.batch_size = pipe, pipe.image_size, batch_size
+        self.num_frames, self.seed = num_frames, seed
         self.category = get_category(category)
         self.num_test = num_test
         self.regressor = self.fit_regressor(num_regression_clips)
@@ -114,7 +113,7 @@ class ProceduralEvaluation:
         return self.category.sample_clip(split, index, self.num_frames, self.seed)
 
     def keypoints(self, frames: torch.Tensor) -> np.ndarray:
-        return self.engine.detect(frames).value.float().cpu().numpy()
+        return self.pipe.detect_keypoints(frames, batch_size=self.batch_size).value.float().cpu().numpy()
 
     def landmarks_of(self, frames: torch.Tensor) -> np.ndarray:
         """Estimated landmarks (T, L, 2) in pixels of any frames."""
@@ -130,9 +129,7 @@ class ProceduralEvaluation:
         return LandmarkRegressor.fit(np.concatenate(keypoints), np.concatenate(landmarks))
 
     def animate(self, source: torch.Tensor, driving: torch.Tensor, relative: bool) -> torch.Tensor:
-        prepared = self.engine.prepare_source(source[None])
-        batches = (driving[i : i + self.engine.batch_size] for i in range(0, len(driving), self.engine.batch_size))
-        return torch.cat(list(self.engine.animate(prepared, batches, MotionOptions(relative=relative))))
+        return self.pipe(source, driving, relative=relative, batch_size=self.batch_size, progress=False).frames
 
     def predictions(self, driving: torch.Tensor, truth: torch.Tensor, truth_landmarks: np.ndarray, relative: bool):
         """Each method's frames for ground truth ``truth`` (T, 3, H, W), whose first frame is the source."""
@@ -174,42 +171,3 @@ def markdown_table(results: dict) -> str:
             lines.append(f"| {method} | {metrics['reconstruction_l1']:.4f} | {metrics['animation_l1']:.4f} | "
                          f"{metrics['akd']:.2f} |")
     return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="pipeline folder or Hub id (default: $FOMM_MODEL or the bundled model)")
-    parser.add_argument("--category", default="faces", choices=["faces", "puppets"])
-    parser.add_argument("--num-test", type=int, default=30, help="held-out clips (default 30)")
-    parser.add_argument("--frames", type=int, default=64, help="frames per clip (default 64)")
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed (the one the training set was written with)")
-    parser.add_argument("--device", help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--json", help="also write the results to this JSON file")
-
-
-def run(args) -> dict:
-    from .pipelines import load_pipeline
-
-    pipe = load_pipeline(args.model)
-    engine = AnimationEngine(pipe.kp_detector, pipe.generator, device=args.device, batch_size=8)
-    results = ProceduralEvaluation(engine, pipe.image_size, args.category, args.num_test, args.frames,
-                                   args.seed).run()
-    print(markdown_table(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
-    return results
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fomm_hf.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    try:
-        run(parser.parse_args(argv))
-    except FOMMError as error:
-        print(f"fomm evaluate: error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

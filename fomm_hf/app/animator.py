@@ -8,13 +8,13 @@ import gradio as gr
 import numpy as np
 from gradio.utils import get_upload_folder
 
-from ..animation import MotionOptions
-from ..animation.render import RenderResult, animate_video
 from ..errors import InvalidInputError
+from ..images import read_image
+from ..pipelines import AnimationResult
 from ..video import open_video
 from .cropping import SourceCrop, crop_source
-from .errors import shown_to_user
-from .models import LoadedModel, ModelCache
+from .messages import shown_to_user
+from .model_cache import LoadedModel, ModelCache
 from .settings import AppSettings
 
 MOTION_MODES = ("relative", "absolute")
@@ -29,7 +29,7 @@ class Animator:
 
     def __init__(self, settings: AppSettings):
         self.settings = settings
-        self.models = ModelCache(settings.cached_models, settings.batch_size)
+        self.models = ModelCache(settings.cached_models)
         self.results_dir = Path(get_upload_folder()) / "fomm_results"
 
     def driving_limits(self, driving_video: str) -> Tuple[Optional[int], float]:
@@ -40,19 +40,23 @@ class Animator:
         except InvalidInputError as error:
             raise InvalidInputError(f"The driving video cannot be used: {error}") from None
 
-    def preview_crop(self, source_image: Optional[np.ndarray], crop: str) -> Optional[np.ndarray]:
+    def source(self, source_image: str, crop: str) -> SourceCrop:
+        """What to animate of the uploaded image file (read as ``fomm animate`` reads it)."""
+        return crop_source(read_image(source_image), crop, self.settings.min_image_side)
+
+    def preview_crop(self, source_image: Optional[str], crop: str) -> Optional[np.ndarray]:
         """The square that will be animated, or nothing (with a warning saying why) if the crop fails."""
         if source_image is None:
             return None
         try:
-            return crop_source(source_image, crop, self.settings.min_image_side).image
+            return self.source(source_image, crop).preview()
         except InvalidInputError as error:
-            gr.Warning(str(error))
+            gr.Warning(str(error).replace(str(source_image), Path(source_image).name))
             return None
 
     def animate(
         self,
-        source_image: Optional[np.ndarray],
+        source_image: Optional[str],
         driving_video: Optional[str],
         motion: str = "relative",
         adapt_scale: bool = False,
@@ -80,26 +84,28 @@ class Animator:
         Returns:
             The result video, the keypoints video (None unless show_keypoints) and a status line.
         """
-        with shown_to_user(uploads=[driving_video]):
+        with shown_to_user(uploads=[driving_video, source_image]):
             if source_image is None:
                 raise InvalidInputError("No source image: upload one, paste one, or take a webcam snapshot.")
             if not driving_video:
                 raise InvalidInputError("No driving video: upload one or record one with the webcam.")
             if motion not in MOTION_MODES:
                 raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
-            source = crop_source(source_image, crop, self.settings.min_image_side)
+            source = self.source(source_image, crop)
             frame_limit, driving_seconds = self.driving_limits(driving_video)
-            loaded = self.models.get((model or "").strip() or None, fast)
+            loaded = self.models.get((model or "").strip() or None)
             self.results_dir.mkdir(parents=True, exist_ok=True)
             output = self.results_dir / f"animation-{uuid.uuid4().hex[:12]}.mp4"
-            result = animate_video(
-                loaded.engine,
-                loaded.image_size,
+            result = loaded.pipe.animate_video(
                 source.image,
                 driving_video,
                 output,
-                motion=MotionOptions(relative=motion == "relative", adapt_scale=adapt_scale),
+                relative=motion == "relative",
+                adapt_scale=adapt_scale,
                 find_best_frame=find_best_frame,
+                fit=source.fit,
+                fast=fast,
+                batch_size=self.settings.batch_size,
                 keypoints_path=output.with_name(f"{output.stem}-keypoints.mp4") if show_keypoints else None,
                 max_frames=frame_limit,
             )
@@ -111,7 +117,7 @@ class Animator:
 
 
 def describe(
-    result: RenderResult,
+    result: AnimationResult,
     model: LoadedModel,
     source: SourceCrop,
     frame_limit: Optional[int],
@@ -119,11 +125,10 @@ def describe(
     relative_from_best: bool,
 ) -> str:
     """The status line: what was made, how, and anything left out."""
-    precision = str(model.engine.dtype).removeprefix("torch.")
     animated_seconds = result.num_frames / result.fps
     lines = [
         f"{result.num_frames} frames at {result.fps:.5g} fps ({animated_seconds:.1f} s) animated in "
-        f"{result.seconds:.1f} s on {result.device} ({precision}) with the model {model.name}."
+        f"{result.seconds:.1f} s on {result.device} ({result.dtype}) with the model {model.name}."
     ]
     if result.truncated:
         lines.append(

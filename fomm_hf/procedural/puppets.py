@@ -13,9 +13,9 @@ import numpy as np
 from .backgrounds import Background, render_background, sample_background
 from .colours import Colour, hsv_colour, jitter, pick, shade
 from .faces import HAIR_COLOURS, SKIN_TONES
-from .geometry import affine, capsule, circle, clip_polygon, ellipse, stroke, superellipse, transform
-from .motion import SeedLike, as_rng, smooth_signal, unit_signal
-from .rendering import Shape, render_frame, transform_all
+from .rasterizer import Shape, render_frame, transform_all
+from .shapes import affine, capsule, circle, clip_polygon, ellipse, stroke, superellipse, transform
+from .trajectories import SeedLike, as_rng, smooth_signal, unit_signal
 
 PELVIS = (0.5, 0.52)  # frame units: the pelvis of a pose with x = y = 0
 CLOTH_PATTERNS = ("plain", "stripes", "dots")

@@ -1,9 +1,8 @@
-"""Procedural videos with exact ground truth: cartoon faces and articulated puppets, for training and for
-evaluating cross-identity animation ("identity A driven by the motion of B")."""
+"""Procedural videos with exact ground truth: cartoon faces and articulated puppets, written as datasets for
+training and used to evaluate cross-identity animation ("identity A driven by the motion of B")."""
 
 from .categories import CATEGORIES, Category, clip_seeds, get_category
-from .dataset import ProceduralVideoDataset
-from .export import write_dataset
+from .dataset_writer import write_dataset
 from .faces import FACE_LANDMARKS, FaceIdentity, FacePose, render_face, sample_face_identity, sample_face_motion
 from .previews import sample_grid, write_preview
 from .puppets import (
@@ -24,7 +23,6 @@ __all__ = [
     "Category",
     "FaceIdentity",
     "FacePose",
-    "ProceduralVideoDataset",
     "PuppetIdentity",
     "PuppetPose",
     "clip_seeds",

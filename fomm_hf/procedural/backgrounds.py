@@ -6,8 +6,8 @@ from functools import lru_cache
 import numpy as np
 
 from .colours import Colour, colour_distance, hsv_colour, shade
-from .geometry import affine, ellipse, transform
-from .rendering import Shape, paint
+from .rasterizer import Shape, paint
+from .shapes import affine, ellipse, transform
 
 BACKGROUND_STYLES = ("plain", "gradient", "stripes", "dots", "checker")
 STYLE_WEIGHTS = (0.25, 0.35, 0.14, 0.13, 0.13)  # patterns less often: they make the motion harder to learn

@@ -11,9 +11,9 @@ import numpy as np
 
 from .backgrounds import Background, render_background, sample_background
 from .colours import Colour, hsv_colour, jitter, mix, pick, shade
-from .geometry import affine, circle, ellipse, stroke, superellipse, transform
-from .motion import SeedLike, as_rng, blinks, smooth_signal, unit_signal
-from .rendering import Shape, render_frame, transform_all
+from .rasterizer import Shape, render_frame, transform_all
+from .shapes import affine, circle, ellipse, stroke, superellipse, transform
+from .trajectories import SeedLike, as_rng, blinks, smooth_signal, unit_signal
 
 HEAD_CENTRE = (0.5, 0.45)  # frame units: the face centre of a pose with dx = dy = 0
 HAIR_STYLES = ("none", "cap", "bob", "spiky")

@@ -7,7 +7,7 @@ an identity first, then one of its chunks, so that identities with many chunks d
 
 import random
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 import PIL.Image
@@ -15,10 +15,10 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import InvalidInputError
-from ..pipelines.image_inputs import resize_frames
+from ..images import read_image, resize
 from ..video import open_video
-from ..video.reader import load_rgb
 from .augmentation import ClipAugmentation
+from .training_config import AugmentationParams
 
 VIDEO_EXTENSIONS = (".mp4", ".gif", ".mov", ".webm", ".avi", ".mkv")
 STRIP_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -38,9 +38,9 @@ def decode_frames(path: Path, frame_shape, frame_indices=None) -> np.ndarray:
     if path.is_dir():
         files = list_frames(path)
         chosen = files if frame_indices is None else [files[i] for i in frame_indices]
-        return np.stack([load_rgb(f) for f in chosen])
+        return np.stack([read_image(f) for f in chosen])
     if path.suffix.lower() in STRIP_EXTENSIONS:
-        strip = load_rgb(path)  # (H, T * W, 3): frames side by side
+        strip = read_image(path)  # (H, T * W, 3): frames side by side
         frames = strip.reshape(strip.shape[0], -1, frame_shape[1], 3).transpose(1, 0, 2, 3)
     else:
         with open_video(path) as video:
@@ -51,7 +51,7 @@ def decode_frames(path: Path, frame_shape, frame_indices=None) -> np.ndarray:
 def to_clip(frames: np.ndarray, frame_shape) -> torch.Tensor:
     """(T, H, W, 3) uint8 frames -> float tensor (T, 3, H, W) in [0, 1], resized to ``frame_shape``."""
     clip = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255
-    return resize_frames(clip, tuple(frame_shape[:2]))
+    return resize(clip, tuple(frame_shape[:2]))
 
 
 def read_clip(path: Path, frame_shape, frame_indices=None) -> torch.Tensor:
@@ -80,13 +80,16 @@ class FramesDataset(Dataset):
     def __init__(
         self,
         root_dir,
-        frame_shape=(256, 256, 3),
-        id_sampling: bool = False,
+        frame_shape: Tuple[int, int, int],
         is_train: bool = True,
-        augmentation_params: Optional[dict] = None,
+        id_sampling: bool = False,
+        augmentation: Optional[AugmentationParams] = None,
         num_repeats: int = 1,
         cache_frames: bool = False,
     ):
+        """``root_dir`` holds train/ and test/; ``frame_shape`` is (height, width, 3). ``id_sampling``,
+        ``augmentation`` (None: none), ``num_repeats`` (items per video and epoch) and ``cache_frames`` apply to
+        training only."""
         root = Path(root_dir)
         if not (root / "train").is_dir() or not (root / "test").is_dir():
             raise InvalidInputError(f"{root} must contain train/ and test/ folders of videos (the original layout).")
@@ -98,9 +101,9 @@ class FramesDataset(Dataset):
         self.is_train = is_train
         self.id_sampling = id_sampling and is_train
         self.num_repeats = num_repeats if is_train else 1
-        self.augment = ClipAugmentation(**(augmentation_params or {})) if is_train else None
-        # Every training entry decoded once and kept (in each data-loading process): for small datasets,
-        # where decoding a whole video for two of its frames took an eighth of a training step (64x64 strips).
+        self.augmentation = ClipAugmentation(augmentation) if is_train and augmentation is not None else None
+        # Every training entry decoded once and kept (in each data-loading process): for small datasets, where
+        # decoding a whole video for two of its frames costs a noticeable part of a training step.
         self.cached_frames = {} if cache_frames and is_train else None
         if self.id_sampling:
             self.ids = sorted({p.name.split("#")[0] for p in self.entries})
@@ -116,8 +119,9 @@ class FramesDataset(Dataset):
 
         index %= len(self.ids) if self.id_sampling else len(self.entries)
         path = random.choice(self.chunks[self.ids[index]]) if self.id_sampling else self.entries[index]
-        frames = self.pick_frames(path)
-        clip = self.augment(to_clip(frames, self.frame_shape))
+        clip = to_clip(self.pick_frames(path), self.frame_shape)  # (2, 3, H, W)
+        if self.augmentation is not None:
+            clip = self.augmentation(clip)
         return {"source": clip[0], "driving": clip[1]}
 
     def pick_frames(self, path: Path) -> np.ndarray:

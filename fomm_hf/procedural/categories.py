@@ -24,7 +24,7 @@ from ..errors import InvalidInputError
 from .backgrounds import render_background
 from .faces import FACE_LANDMARKS, face_scene, sample_face_identity, sample_face_motion
 from .puppets import PUPPET_LANDMARKS, puppet_scene, sample_puppet_identity, sample_puppet_motion
-from .rendering import render_frame
+from .rasterizer import render_frame
 
 MIN_SIZE = 16  # pixels: below this the faces' features vanish
 

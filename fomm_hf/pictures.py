@@ -1,4 +1,5 @@
-"""Side-by-side pictures, as the original's visualizer: source | driving with keypoints | result."""
+"""Pictures of keypoints: drawn on frames, and side by side as the original's visualizer (source | driving with
+keypoints | result)."""
 
 import colorsys
 
@@ -6,6 +7,8 @@ import numpy as np
 import PIL.Image
 import PIL.ImageDraw
 import torch
+
+from .images import to_uint8
 
 
 def keypoint_colours(num_kp: int) -> list:
@@ -15,7 +18,7 @@ def keypoint_colours(num_kp: int) -> list:
 
 def to_uint8_image(frame: torch.Tensor) -> np.ndarray:
     """(3, H, W) float in [0, 1] -> (H, W, 3) uint8."""
-    return (frame.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    return to_uint8(frame[None])[0]
 
 
 def draw_keypoints(image: np.ndarray, keypoints: torch.Tensor, radius: int = None) -> np.ndarray:
@@ -36,26 +39,7 @@ def side_by_side(source: torch.Tensor, driving: torch.Tensor, kp_driving: torch.
     return np.concatenate(panels, axis=1)
 
 
-def training_row(
-    source: torch.Tensor,
-    driving: torch.Tensor,
-    kp_source: torch.Tensor,
-    kp_driving: torch.Tensor,
-    deformed: torch.Tensor,
-    occlusion: torch.Tensor,
-    prediction: torch.Tensor,
-) -> np.ndarray:
-    """source with keypoints | driving with keypoints | deformed source | occlusion map | prediction.
-
-    Images (3, H, W), occlusion (1, h, w) in [0, 1] (resized to H, W), keypoints (K, 2) -> (H, 5W, 3) uint8.
-    """
-    size = source.shape[1:]
-    occlusion = torch.nn.functional.interpolate(occlusion[None].float(), size=size, mode="bilinear")[0].expand(3, -1, -1)
-    panels = [
-        draw_keypoints(to_uint8_image(source), kp_source),
-        draw_keypoints(to_uint8_image(driving), kp_driving),
-        to_uint8_image(deformed),
-        to_uint8_image(occlusion),
-        to_uint8_image(prediction),
-    ]
-    return np.concatenate(panels, axis=1)
+def side_by_side_batch(source: torch.Tensor, driving: torch.Tensor, kp_driving: torch.Tensor, results: torch.Tensor):
+    """(3, H, W) source, (N, 3, H, W) driving frames and results, (N, K, 2) driving keypoints -> (N, H, 3W, 3) uint8."""
+    keypoints = kp_driving.float().cpu()
+    return np.stack([side_by_side(source, driving[i], keypoints[i], results[i]) for i in range(len(driving))])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colours import Colour
-from .geometry import transform
+from .shapes import transform
 
 ROW_SAMPLES = 16  # scanlines per pixel row: vertical anti-aliasing resolution
 

@@ -1,0 +1,136 @@
+"""The ``fomm`` command: one line and exit status 2 for every mistake, found before any model is loaded."""
+
+import os
+import re
+import subprocess
+import sys
+
+import PIL.Image
+import pytest
+import torch
+
+from fomm_hf import FOMMPipeline
+from fomm_hf.cli import main
+
+from .conftest import REPO_ROOT
+from .test_video import audio_seconds, make_clip, random_frames, read_all
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    """A source image, a driving clip and a few wrong files, shared by the cases."""
+    folder = tmp_path_factory.mktemp("cli")
+    PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(folder / "face.png")
+    make_clip(folder / "driving.mp4", size="48x48", seconds=0.4)
+    (folder / "notes.txt").write_text("not a video")
+    (folder / "junk.bin").write_bytes(bytes(range(256)) * 4)
+    (folder / "not-a-model").mkdir()
+    return {"folder": folder, "source": folder / "face.png", "driving": folder / "driving.mp4",
+            "config": REPO_ROOT / "configs" / "test-tiny.yaml"}
+
+
+ANIMATE = ["animate", "--source", "{source}", "--driving", "{driving}", "--output", "{folder}/out.mp4"]
+NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+
+# case -> (arguments, with {folder}, {source}, {driving} and {config} filled in; a pattern of the one error line).
+# A flag given twice counts the second time, so ANIMATE + ["--source", ...] replaces the source.
+BAD_INPUTS = {
+    "missing source": (ANIMATE + ["--source", "{folder}/missing.png"], "missing.png does not exist"),
+    "video given as the source": (ANIMATE + ["--source", "{driving}"], "driving.mp4 is a video"),
+    "image given as the driving video": (ANIMATE + ["--driving", "{source}"], "face.png is a still image"),
+    "text file as the driving video": (ANIMATE + ["--driving", "{folder}/notes.txt"],
+                                       "Cannot read .*notes.txt as a video"),
+    "output in a missing folder": (ANIMATE + ["--output", "{folder}/missing/out.mp4"],
+                                   "the folder .*missing does not exist"),
+    "output of an unknown format": (ANIMATE + ["--output", "{folder}/out.txt"], "must be one of .mp4"),
+    "output that is a folder": (ANIMATE + ["--output", "{folder}/not-a-model"], "it is a folder"),
+    "batch size 0": (ANIMATE + ["--batch-size", "0"], "--batch-size: .*at least 1"),
+    "unknown fit": (ANIMATE + ["--fit", "squash"], "invalid choice: 'squash'"),
+    "unknown device": (ANIMATE + ["--device", "gpu"], "Unknown device 'gpu'"),
+    "CUDA on a machine without it": (ANIMATE + ["--device", "cuda"], "The device 'cuda' is not available"),
+    "unknown model": (ANIMATE + ["--model", "nobody/no-such-model"], "Cannot find the model 'nobody/no-such-model'"),
+    "folder that is not a model": (ANIMATE + ["--model", "{folder}/not-a-model"], "not a pipeline folder"),
+    "missing model folder": (ANIMATE + ["--model", "{folder}/runs/x/pipeline"], "not a folder here"),
+    "missing flag": (ANIMATE[:-2], "the following arguments are required: --output"),
+    "config that is not text": (["convert", "--config", "{folder}/junk.bin", "--checkpoint", "{folder}/junk.bin",
+                                 "--output", "{folder}/converted"], "junk.bin is not a text file"),
+    "missing checkpoint": (["convert", "--config", "{config}", "--checkpoint", "{folder}/missing.pth.tar",
+                            "--output", "{folder}/converted"], "missing.pth.tar does not exist"),
+    "evaluation of 0 clips": (["evaluate", "--num-test", "0"], "--num-test: .*at least 1"),
+    "evaluation on CUDA without it": (["evaluate", "--device", "cuda"], "'cuda' is not available"),
+    "unknown command": (["animat"], "invalid choice: 'animat'"),
+}
+NEEDS_NO_CUDA = {"CUDA on a machine without it", "evaluation on CUDA without it"}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, marks=NO_CUDA) if case in NEEDS_NO_CUDA else case for case in BAD_INPUTS]
+)
+def test_bad_inputs_give_one_line_and_status_2_before_any_model_is_loaded(inputs, capsys, monkeypatch, case):
+    arguments, message = BAD_INPUTS[case]
+    arguments = [argument.format(**inputs) for argument in arguments]
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a model was loaded before the inputs were checked")
+
+    monkeypatch.setattr(FOMMPipeline, "from_pretrained", no_loading)
+    try:
+        status = main(arguments)
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    stderr = capsys.readouterr().err
+    lines = stderr.strip().splitlines()
+    assert status == 2, stderr
+    assert len(lines) == 1 and "error:" in lines[0], stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert not (inputs["folder"] / "out.mp4").exists() and not (inputs["folder"] / "converted").exists()
+
+
+def run_fomm(*args, **env):
+    return subprocess.run([sys.executable, "-m", "fomm_hf", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **env})
+
+
+def test_a_mistake_in_a_real_process_is_one_line_without_traceback(inputs):
+    arguments = [argument.format(**inputs) for argument in ANIMATE + ["--source", "{driving}"]]
+    result = run_fomm(*arguments)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"fomm animate: error: {inputs['driving']} is a video; a still image (png, jpg, webp, ...) is needed here."
+    ]
+
+
+@pytest.fixture
+def tiny_model_dir(tiny_pipeline, tmp_path):
+    tiny_pipeline.save_pretrained(tmp_path / "tiny-model")
+    return tmp_path / "tiny-model"
+
+
+def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_path):
+    clip = make_clip(tmp_path / "driving.mp4", size="64x48", seconds=0.8, audio_seconds=0.8)
+    PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
+    output = tmp_path / "result.mp4"
+    result = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
+                      "--output", output, "--keypoints", "--find-best-frame", "--adapt-scale", "--batch-size", 2)
+    assert result.returncode == 0, result.stderr
+    assert "Wrote" in result.stdout and "frames/s" in result.stdout and "first frames written after" in result.stdout
+    assert "Animating" in result.stderr and "frame/s" in result.stderr  # the tqdm progress bar
+    assert read_all(output).shape == (20, 32, 32, 3)
+    assert read_all(tmp_path / "result_keypoints.mp4").shape == (20, 32, 96, 3)
+    assert audio_seconds(output) == pytest.approx(0.8, abs=0.1)
+
+    absolute = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
+                        "--output", tmp_path / "absolute.gif", "--absolute", "--fast", "--device", "cpu",
+                        "--max-frames", 7)
+    assert absolute.returncode == 0, absolute.stderr
+    assert read_all(tmp_path / "absolute.gif").shape == (7, 32, 32, 3)
+    assert "Stopped after --max-frames 7" in absolute.stdout
+
+
+def test_the_model_comes_from_the_environment(tiny_model_dir, tmp_path):
+    clip = make_clip(tmp_path / "driving.mp4", size="32x32", seconds=0.2)
+    PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
+    result = run_fomm("animate", "--source", tmp_path / "face.png", "--driving", clip, "--output",
+                      tmp_path / "out.mp4", FOMM_MODEL=str(tiny_model_dir))
+    assert result.returncode == 0, result.stderr
+    assert read_all(tmp_path / "out.mp4").shape == (5, 32, 32, 3)  # the tiny model's 32 px, not the bundled 64
