@@ -5,13 +5,14 @@
     python benchmarks/animate_speed.py --memory --fast # also peak RSS for a short and a 10x longer video
     python benchmarks/animate_speed.py --profile       # also where a frame's time goes, and the floor
 
-All timings of one report come from the same process and run, so ratios are comparable even on noisy
-machines. Driving frames are real content when ../shared/media/carphone.mp4 exists (else synthetic).
+All timings of one report come from the same process and run, the contenders taking turns (--repeats times,
+medians reported), so ratios are comparable even on noisy machines. Driving frames are real content when ../shared/media/carphone.mp4 exists (else synthetic).
 """
 
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,9 +112,16 @@ def speed(args):
     run_pipeline(pipe, source, driving[: args.batch_size], False, args.batch_size)
     run_pipeline(pipe, source, driving[: args.batch_size], True, args.batch_size)
 
-    loop_frames, loop_time = timed(reference_loop, pipe, source, driving)
-    exact_frames, exact_time = timed(run_pipeline, pipe, source, driving, False, args.batch_size)
-    fast_frames, fast_time = timed(run_pipeline, pipe, source, driving, True, args.batch_size)
+    # The contenders take turns, --repeats times; each one's median time is reported.
+    times = {"loop": [], "exact": [], "fast": []}
+    for _ in range(args.repeats):
+        loop_frames, seconds = timed(reference_loop, pipe, source, driving)
+        times["loop"].append(seconds)
+        exact_frames, seconds = timed(run_pipeline, pipe, source, driving, False, args.batch_size)
+        times["exact"].append(seconds)
+        fast_frames, seconds = timed(run_pipeline, pipe, source, driving, True, args.batch_size)
+        times["fast"].append(seconds)
+    loop_time, exact_time, fast_time = (statistics.median(times[name]) for name in ("loop", "exact", "fast"))
 
     n = len(driving)
     max_diff = (exact_frames - loop_frames).abs().max().item()
@@ -159,18 +167,14 @@ def profile(args):
             frames = 1 if "encoder" in name else len(driving)
             stage()
             with FlopCounterMode(display=False) as counter:
-                start = time.perf_counter()
                 stage()
-                seconds = time.perf_counter() - start
+            seconds = min(timed(stage)[1] for _ in range(3))  # the least disturbed of 3 runs
             gmac = counter.get_total_flops() / 2e9 / frames
             print(f"  {name:28s} {gmac:6.2f} GMAC  {1000 * seconds / frames:6.1f} ms  {gmac * frames / seconds:5.0f} GMAC/s")
         conv = torch.nn.Conv2d(256, 256, 3, padding=1).eval()
         x = torch.rand(1, 256, size // 4, size // 4)
         conv(x)
-        start = time.perf_counter()
-        for _ in range(10):
-            conv(x)
-        rate = 10 * 256 * 256 * 9 * (size // 4) ** 2 / 1e9 / (time.perf_counter() - start)
+        rate = 256 * 256 * 9 * (size // 4) ** 2 / 1e9 / min(timed(conv, x)[1] for _ in range(10))
         print(f"  best convolution (3x3, 256->256 at {size // 4}^2): {rate:.0f} GMAC/s")
         with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
             list(engine.animate(encoded, [kp]))
@@ -214,6 +218,7 @@ def main():
     parser.add_argument("--model", help="pipeline folder or Hub id (default: vox-256 architecture, random weights)")
     parser.add_argument("--frames", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each contender (default 3; medians)")
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS on video files")
     parser.add_argument("--memory-frames", type=int, default=30, help="frames of the short video (default 30)")
     parser.add_argument("--fast", action="store_true", help="memory runs in fast mode (quicker)")

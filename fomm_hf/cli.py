@@ -9,6 +9,7 @@ diffusers.
 import argparse
 import sys
 import time
+import warnings
 
 from .errors import FOMMError, OneLineErrorParser
 
@@ -307,6 +308,7 @@ def build_parser() -> OneLineErrorParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.showwarning = lambda message, *_: print(f"fomm {args.command}: warning: {message}", file=sys.stderr)
     try:
         COMMANDS[args.command][1](args)
     except FOMMError as error:

@@ -79,5 +79,18 @@ def convert(annotation, value, where: str) -> Any:
             pass
     if annotation in (int, bool, str) and type(value) is annotation:
         return value
-    expected = getattr(annotation, "__name__", str(annotation))
-    raise InvalidInputError(f"{where} must be {expected}; got {type(value).__name__} {value!r}.")
+    raise InvalidInputError(f"{where} must be {describe(annotation)}; got {type(value).__name__} {value!r}.")
+
+
+def describe(annotation) -> str:
+    """A type as a message names it: "a list of float", "int or null", ..."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Union:
+        return " or ".join("null" if argument is type(None) else describe(argument) for argument in arguments)
+    if origin in (list, tuple):
+        if origin is tuple and arguments and arguments[-1] is not Ellipsis:
+            return f"a list of {len(arguments)} {describe(arguments[0])}"
+        return f"a list of {describe(arguments[0])}" if arguments else "a list"
+    if dataclasses.is_dataclass(annotation) or origin is dict:
+        return "a mapping"
+    return getattr(annotation, "__name__", str(annotation))

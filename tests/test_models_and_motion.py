@@ -1,5 +1,6 @@
 """Unit tests of the models' contracts and of motion transfer, against independent computations."""
 
+import copy
 import math
 
 import pytest
@@ -11,6 +12,8 @@ from fomm_hf import (
     MultiScaleDiscriminator,
     OcclusionAwareGenerator,
 )
+from fomm_hf.models.blocks import UpBlock2d
+from fomm_hf.models.fusion import TransposedUpBlock2d, fold_batchnorm, fuse_upsampling
 from fomm_hf.motion import (
     convex_hull_area,
     inverse_2x2,
@@ -135,3 +138,17 @@ def test_discriminator_with_keypoints_and_scales():
     assert set(out.prediction_maps) == {"1", "0.5"} and len(out.feature_maps["0.5"]) == 4
     with pytest.raises(ValueError, match="use_kp"):
         discriminator(torch.rand(2, 3, 128, 128))
+
+
+def test_inference_rewrites_compute_the_same_function(tiny_pipeline):
+    kp_detector, generator = tiny_pipeline.kp_detector, tiny_pipeline.generator  # BatchNorm statistics not trivial
+    rewritten = [fuse_upsampling(fold_batchnorm(copy.deepcopy(model))) for model in (kp_detector, generator)]
+    assert not any(isinstance(m, (UpBlock2d, torch.nn.BatchNorm2d)) for m in rewritten[1].up_blocks.modules())
+    assert sum(isinstance(m, TransposedUpBlock2d) for m in rewritten[1].modules()) == 2 + 2  # decoder, hourglass
+    image, frames = torch.rand(1, 3, 32, 32), torch.rand(3, 3, 32, 32)
+    with torch.no_grad():
+        kp_source, kp_driving = kp_detector(image), kp_detector(frames)
+        torch.testing.assert_close(rewritten[0](frames).value, kp_driving.value, atol=1e-5, rtol=0)
+        expected = generator(image.expand(3, -1, -1, -1), kp_driving=kp_driving, kp_source=kp_source.expand(3))
+        output = rewritten[1](image.expand(3, -1, -1, -1), kp_driving=kp_driving, kp_source=kp_source.expand(3))
+    torch.testing.assert_close(output.prediction, expected.prediction, atol=1e-5, rtol=0)

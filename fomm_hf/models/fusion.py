@@ -12,13 +12,14 @@ Both apply to eval-mode copies only (the animation engine's), never to models th
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import skip_init
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .blocks import ResBlock2d, SameBlock2d, UpBlock2d
 
 # Which taps of a 3x3 kernel over the 2x nearest-upsampled grid reach each of the 4 taps of the equivalent
 # stride-2 transposed convolution (along one axis): tap u of the 4x4 kernel sums the 3x3 taps marked in row u.
-UPSAMPLED_TAPS = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float64)
+UPSAMPLED_TAPS = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float32)
 
 
 def fold_batchnorm(model: nn.Module) -> nn.Module:
@@ -43,11 +44,15 @@ class TransposedUpBlock2d(nn.Module):
         conv = block.conv
         if conv.kernel_size != (3, 3) or conv.padding != (1, 1) or not isinstance(block.norm, nn.Identity):
             raise ValueError("Only folded up-blocks with a 3x3 convolution (padding 1) can be fused.")
-        taps = UPSAMPLED_TAPS.to(conv.weight.device)
-        kernel = torch.einsum("ur,oirs,vs->iouv", taps, conv.weight.double(), taps)  # (C_in, C_out, 4, 4)
-        self.upsample = nn.ConvTranspose2d(conv.in_channels, conv.out_channels, kernel_size=4, stride=2, padding=1)
+        taps = UPSAMPLED_TAPS.to(conv.weight.device, conv.weight.dtype)
+        out_channels, in_channels = conv.weight.shape[:2]
+        with torch.no_grad():  # kernel[o, i, u, v] = sum over r, s of taps[u, r] weight[o, i, r, s] taps[v, s]
+            kernel = conv.weight.reshape(-1, 9) @ torch.kron(taps, taps).T
+            kernel = kernel.reshape(out_channels, in_channels, 4, 4)
+        self.upsample = skip_init(nn.ConvTranspose2d, conv.in_channels, conv.out_channels, kernel_size=4, stride=2,
+                                  padding=1, device=conv.weight.device, dtype=conv.weight.dtype)
         with torch.no_grad():
-            self.upsample.weight.copy_(kernel.to(conv.weight.dtype))
+            self.upsample.weight.copy_(kernel.transpose(0, 1))  # transposed convolutions take (C_in, C_out, ...)
             self.upsample.bias.copy_(conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

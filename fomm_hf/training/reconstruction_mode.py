@@ -7,7 +7,7 @@ from typing import Optional, Union
 from torch.utils.data import Subset
 
 from ..evaluation import evaluate_reconstruction
-from ..pipelines import load_pipeline
+from ..pipelines import load_pipeline, resolve_model
 from .builders import dataset_root
 from .frames_dataset import FramesDataset
 from .training_config import TrainingConfig, load_training_config
@@ -23,17 +23,15 @@ def reconstruct_test_videos(
     """Reconstructs each test video of the dataset from its first frame with the pipeline ``model`` (a folder or
     Hub id) and measures the mean L1 error.
 
-    ``config``: a training config or its path; its dataset_params give the frame shape (default: the pipeline's
+    ``config``: a training config or its path; its dataset_params give the frame shape (default: the models'
     image size) and, without ``data_dir``, the dataset root; reconstruction_params.num_videos limits the number
     of videos. ``batch_size``: frames per generator call. Returns {"mean_l1", "num_videos", "num_frames",
     "videos": {name: mean L1}}; with ``output_dir``, also writes it to ``output_dir/reconstruction.json``.
     """
     if not isinstance(config, TrainingConfig):
         config = load_training_config(config)
-    pipe = load_pipeline(model)
-    size = pipe.image_size
-    dataset = FramesDataset(dataset_root(config, data_dir), config.dataset_params.frame_shape or (size, size, 3),
-                            is_train=False)
+    dataset = FramesDataset(dataset_root(config, data_dir), config.frame_shape, is_train=False)
+    pipe = load_pipeline(resolve_model(model))  # after the data is found: a wrong folder is reported at once
     num_videos = config.reconstruction_params.num_videos
     videos = dataset if num_videos is None else Subset(dataset, range(min(num_videos, len(dataset))))
     return evaluate_reconstruction(pipe, videos, output_dir=output_dir, batch_size=batch_size)
