@@ -61,3 +61,4 @@ def test_a_person_animates_the_example_in_the_browser(browser, bundled_server):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert "30 frames at 25 fps" in status and "procedural-faces-64" in status, status  # cut to the test limit
+    assert str(REPO_ROOT) not in status, status  # the model's name, never a server path

@@ -10,7 +10,7 @@ from ..pipelines import FOMMPipeline, load_pipeline, resolve_model
 
 @dataclass
 class LoadedModel:
-    name: str  # the folder or Hub repo id it was loaded from
+    name: str  # what to call it in the page: a Hub repo id, or a local folder's own name (no server path)
     pipe: FOMMPipeline
 
 
@@ -33,8 +33,7 @@ class ModelCache:
             if model not in self._models:
                 resolved = resolve_model(model)
                 pipe = load_pipeline(resolved)
-                pipe.set_progress_bar_config(desc="Animating")
-                self._models[model] = LoadedModel(resolved.name, pipe)
+                self._models[model] = LoadedModel(resolved.display_name, pipe)
                 if len(self._models) > self.capacity:
                     self._models.popitem(last=False)
             self._models.move_to_end(model)

@@ -28,6 +28,12 @@ class ResolvedModel:
     name: str  # as the person gave it (or the default's folder)
     folder: Path  # the local pipeline folder
 
+    @property
+    def display_name(self) -> str:
+        """The name to show: a Hub repo id as it is, a local folder by its own name (never a server's path)."""
+        is_local_folder = self.folder == Path(self.name).expanduser()
+        return self.folder.name if is_local_folder else self.name
+
 
 def resolve_model(model: Optional[str] = None) -> ResolvedModel:
     """The local pipeline folder of a model argument (see the module); raises InvalidInputError if there is none."""
