@@ -1,7 +1,8 @@
 """The First Order Motion Model as a Gradio app, ready for Hugging Face Spaces: ``python app.py``.
 
-The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id), else the bundled demo model; the limits are set by the $FOMM_APP_*
-variables (see :class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
+The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id), else the bundled demo model; the limits
+are set by the $FOMM_APP_* variables (see :class:`fomm_hf.app.AppSettings`), and the address by
+$GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
 The animate button is also the API endpoint ``/animate``.
 """
 

@@ -6,7 +6,8 @@
     python benchmarks/animate_speed.py --profile       # also where a frame's time goes, and the floor
 
 All timings of one report come from the same process and run, the contenders taking turns (--repeats times,
-medians reported), so ratios are comparable even on noisy machines. Driving frames are real content when ../shared/media/carphone.mp4 exists (else synthetic).
+medians reported), so ratios are comparable even on noisy machines. Driving frames are real content when
+../shared/media/carphone.mp4 exists (else synthetic).
 """
 
 import argparse
@@ -170,7 +171,8 @@ def profile(args):
                 stage()
             seconds = min(timed(stage)[1] for _ in range(3))  # the least disturbed of 3 runs
             gmac = counter.get_total_flops() / 2e9 / frames
-            print(f"  {name:28s} {gmac:6.2f} GMAC  {1000 * seconds / frames:6.1f} ms  {gmac * frames / seconds:5.0f} GMAC/s")
+            rate = gmac * frames / seconds
+            print(f"  {name:28s} {gmac:6.2f} GMAC  {1000 * seconds / frames:6.1f} ms  {rate:5.0f} GMAC/s")
         conv = torch.nn.Conv2d(256, 256, 3, padding=1).eval()
         x = torch.rand(1, 256, size // 4, size // 4)
         conv(x)

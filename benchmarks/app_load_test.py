@@ -1,9 +1,9 @@
 """Load test of the Gradio app: concurrent clients get correct results, and the server's memory comes back.
 
-Starts ``python app.py`` with a tiny random-weight model (configs/test-tiny.yaml), has CLIENTS gradio_client clients submit an
-animation at once, checks every result (frame count and size), and compares the server's resident memory
-before (after one warm-up request, which loads the model) and after (once it has settled). Prints PASS or
-FAIL, and exits with 0 or 1.
+Starts ``python app.py`` with a tiny random-weight model (configs/test-tiny.yaml), has CLIENTS gradio_client
+clients submit an animation at once, checks every result (frame count and size), and compares the server's
+resident memory before (after one warm-up request, which loads the model) and after (once it has settled).
+Prints PASS or FAIL, and exits with 0 or 1.
 
     python benchmarks/app_load_test.py [--clients 8] [--concurrency 2] [--seconds 2] [--tolerance 0.15]
 """

@@ -13,7 +13,8 @@ from .images import to_uint8
 
 def keypoint_colours(num_kp: int) -> list:
     """Distinct colours along the hue circle (as the original's rainbow colormap)."""
-    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb(i / max(num_kp, 1) * 0.85, 1.0, 1.0)) for i in range(num_kp)]
+    hues = [i / max(num_kp, 1) * 0.85 for i in range(num_kp)]
+    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb(hue, 1.0, 1.0)) for hue in hues]
 
 
 def to_uint8_image(frame: torch.Tensor) -> np.ndarray:

@@ -159,7 +159,7 @@ def test_max_frames_cuts_and_says_so(tiny_pipeline, tmp_path):
 def test_keypoints_of_several_batches_concatenate_in_order(tiny_pipeline):
     frames = torch.rand(5, 3, 32, 32)
     whole = tiny_pipeline.detect_keypoints(frames, batch_size=5)
-    parts = KeypointOutput.concat([tiny_pipeline.detect_keypoints(frames[:2]), tiny_pipeline.detect_keypoints(frames[2:])])
+    parts = KeypointOutput.concat([tiny_pipeline.detect_keypoints(part) for part in (frames[:2], frames[2:])])
     torch.testing.assert_close(parts.value, whole.value, atol=1e-6, rtol=0)
     assert torch.equal(parts.select(-1).value, parts.value[-1:]) and parts.select(1).expand(3).value.shape == (3, 4, 2)
 

@@ -159,7 +159,8 @@ class ProceduralEvaluation:
             driving = to_tensor(self.category.render(identity_b, poses_b, self.size)[0])
             for method, output in self.predictions(driving, truth, truth_landmarks, relative=True).items():
                 totals[method]["animation_l1"] += (output - truth).abs().mean().item()
-        return {self.category.name: {m: {k: v / self.num_test for k, v in metrics.items()} for m, metrics in totals.items()}}
+        means = {method: {k: v / self.num_test for k, v in metrics.items()} for method, metrics in totals.items()}
+        return {self.category.name: means}
 
 
 def markdown_table(results: dict) -> str:

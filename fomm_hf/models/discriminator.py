@@ -93,7 +93,10 @@ class MultiScaleDiscriminator(ModelMixin, ConfigMixin):
         super().__init__()
         in_features = num_channels + (num_kp if use_kp else 0)
         self.discs = nn.ModuleDict(
-            {scale_name(s): PatchDiscriminator(in_features, block_expansion, num_blocks, max_features, sn) for s in scales}
+            {
+                scale_name(s): PatchDiscriminator(in_features, block_expansion, num_blocks, max_features, sn)
+                for s in scales
+            }
         )
         self.downsamples = nn.ModuleDict(
             {scale_name(s): AntiAliasDownsample(num_channels, s) for s in scales if s != 1}

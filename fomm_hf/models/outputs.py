@@ -47,4 +47,4 @@ class DiscriminatorOutput(BaseOutput):
     and the patch prediction map (B, 1, h, w)."""
 
     feature_maps: Dict[str, List[torch.Tensor]]
-    prediction_maps: Optional[Dict[str, torch.Tensor]] = None  # optional only so that BaseOutput can be rebuilt from a dict
+    prediction_maps: Optional[Dict[str, torch.Tensor]] = None  # optional only so that BaseOutput can rebuild it
