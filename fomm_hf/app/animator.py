@@ -13,7 +13,7 @@ from ..images import read_image
 from ..pipelines import AnimationResult
 from ..video import open_video
 from .cropping import SourceCrop, crop_source
-from .messages import shown_to_user
+from .messages import shown_to_user, without_server_paths
 from .model_cache import LoadedModel, ModelCache
 from .settings import AppSettings
 
@@ -51,7 +51,7 @@ class Animator:
         try:
             return self.source(source_image, crop).preview()
         except InvalidInputError as error:
-            gr.Warning(str(error).replace(str(source_image), Path(source_image).name))
+            gr.Warning(without_server_paths(str(error), [source_image]))
             return None
 
     def animate(

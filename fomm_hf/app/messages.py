@@ -8,6 +8,13 @@ import gradio as gr
 from ..errors import FOMMError
 
 
+def without_server_paths(message: str, uploads=()) -> str:
+    """``message`` with the server paths of ``uploads`` replaced by their file names."""
+    for upload in filter(None, uploads):
+        message = message.replace(str(upload), Path(upload).name)
+    return message
+
+
 @contextlib.contextmanager
 def shown_to_user(uploads=()):
     """Turns :class:`FOMMError` (bad inputs, models that cannot be loaded) into ``gr.Error``, whose message Gradio
@@ -15,7 +22,4 @@ def shown_to_user(uploads=()):
     try:
         yield
     except FOMMError as error:
-        message = str(error)
-        for upload in filter(None, uploads):
-            message = message.replace(str(upload), Path(upload).name)
-        raise gr.Error(message, print_exception=False) from None
+        raise gr.Error(without_server_paths(str(error), uploads), print_exception=False) from None

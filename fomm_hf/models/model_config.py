@@ -72,10 +72,10 @@ class ModelConfig:
                    f"{where}: model_params.generator_params")
         dense_motion_params = generator_params.get("dense_motion_params")
         if dense_motion_params is not None:
-            dense_motion_params = as_mapping(dense_motion_params, f"{where}: generator_params.dense_motion_params")
+            section = f"{where}: model_params.generator_params.dense_motion_params"
+            dense_motion_params = as_mapping(dense_motion_params, section)
             inherited = COMMON_PARAMS + ("estimate_occlusion_map", "align_corners")
-            check_keys(dense_motion_params, argument_names(DenseMotionNetwork, inherited),
-                       f"{where}: model_params.generator_params.dense_motion_params")
+            check_keys(dense_motion_params, argument_names(DenseMotionNetwork, inherited), section)
             generator_params["dense_motion_params"] = dense_motion_params
         discriminator_params = sections["discriminator_params"]
         check_keys(discriminator_params, argument_names(MultiScaleDiscriminator, COMMON_PARAMS),
