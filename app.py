@@ -1,29 +1,32 @@
 """The First Order Motion Model as a Gradio app, ready for Hugging Face Spaces: ``python app.py``.
 
-The default model is $FOMM_MODEL's (a pipeline folder or Hub repo id), else the bundled demo model; the limits
-are set by the $FOMM_APP_* variables (see :class:`fomm_hf.app.AppSettings`), and the address by
-$GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
-The animate button is also the API endpoint ``/animate``.
+The default model is $FOMM_MODEL's (a registered name, pipeline folder or Hub repo id), else the bundled demo
+model; the models offered, the limits and the device are set by the $FOMM_APP_* variables (see
+:class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
+The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, each animation runs on its GPU.
 """
 
 from pathlib import Path
 
 import gradio as gr
 
-from fomm_hf.app import CROP_MODES, MOTION_MODES, Animator, AppSettings, find_examples
+from fomm_hf.app import CROP_MODES, MOTION_MODES, Animator, AppSettings, find_examples, on_zero_gpu
+from fomm_hf.pipelines.registry import CATEGORIES
 
 EXAMPLES = Path(__file__).with_name("examples")
 
 DESCRIPTION = """\
 # First Order Motion Model for image animation
 Animate a picture with the motion of a video ([Siarohin et al., NeurIPS 2019](https://arxiv.org/abs/2003.00196)).
-Give a source image and a driving video of the same kind of object (faces for the face models), then press
-**Animate**. The result keeps the driving video's frame rate and sound.
+Choose a model, give a source image and a driving video of the kind of object it animates (faces for the face
+models), then press **Animate**. The result keeps the driving video's frame rate and sound.
 """
+KEYPOINTS_LABEL = "Keypoints: source | driving | result (made when Animate runs with Show keypoints ticked)"
 
 
 def build_demo(settings: AppSettings) -> gr.Blocks:
     animator = Animator(settings)
+    menu = animator.menu
     results_lifetime = (settings.results_lifetime, settings.results_lifetime)
     with gr.Blocks(title="First Order Motion Model", delete_cache=results_lifetime) as demo:
         gr.Markdown(DESCRIPTION)
@@ -59,18 +62,28 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
                 with gr.Row():
                     fast = gr.Checkbox(label="Fast (reduced precision)")
                     show_keypoints = gr.Checkbox(label="Show keypoints")
-                model = gr.Textbox(
-                    label="Model", placeholder="the default model", info="a pipeline folder or Hub repo id"
+                model = gr.Dropdown(
+                    menu.labels,
+                    value=menu.default.label,
+                    allow_custom_value=menu.allow_any,
+                    label="Model",
+                    info="the original models are downloaded and converted the first time they are used",
+                    elem_id="model",
                 )
                 animate_button = gr.Button("Animate", variant="primary")
             with gr.Column():
                 result_video = gr.Video(
                     label="Result", interactive=False, buttons=["download"], height=280, elem_id="result-video"
                 )
-                keypoints_video = gr.Video(label="Keypoints", interactive=False, buttons=["download"], visible=False)
+                keypoints_video = gr.Video(
+                    label=KEYPOINTS_LABEL, interactive=False, buttons=["download"], visible=False
+                )
                 status = gr.Textbox(label="Status", interactive=False, lines=3, elem_id="status")
-        if examples := find_examples(EXAMPLES):
-            gr.Examples(examples, inputs=[source_image, driving_video])
+        example_groups = []  # (category, column): the examples of a category show with the models of it
+        for category, pairs in find_examples(EXAMPLES).items():
+            with gr.Column(visible=animator.shows_examples(menu.default.label, category)) as group:
+                gr.Examples(pairs, inputs=[source_image, driving_video], label=f"Examples: {CATEGORIES[category]}")
+            example_groups.append((category, group))
 
         # The crop reaches `animate` through a State, which keeps it out of the API's stable parameters.
         crop_mode = gr.State("centre")
@@ -86,8 +99,15 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
         show_keypoints.change(
             lambda show: gr.Video(visible=show), show_keypoints, keypoints_video, queue=False, api_visibility="private"
         )
+        model.change(
+            lambda label: [gr.Column(visible=animator.shows_examples(label, kind)) for kind, _ in example_groups],
+            model,
+            [group for _, group in example_groups],
+            queue=False,
+            api_visibility="private",
+        )
         animate_button.click(
-            animator.animate,
+            on_zero_gpu(animator.animate, animator.gpu_duration),
             [source_image, driving_video, motion, adapt_scale, find_best_frame, fast, show_keypoints, model, crop_mode],
             [result_video, keypoints_video, status],
             api_name="animate",

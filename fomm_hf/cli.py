@@ -45,8 +45,9 @@ def str_to_bool(text: str) -> bool:
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        help="pipeline folder or Hub repo id (default: $FOMM_MODEL, else the bundled demo model); a local folder "
-        "is looked for first, then the Hub",
+        help="pipeline folder, registered name (fomm models lists them; the original models are downloaded and "
+        "converted on first use) or Hub repo id, looked for in this order (default: $FOMM_MODEL, else the bundled "
+        "demo model)",
     )
 
 
@@ -129,9 +130,13 @@ def run_animate(args) -> None:
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="original yaml config (e.g. config/vox-256.yaml)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", metavar="NAME",
+                       help="a registered original model (fomm models lists them): its config is known, and the "
+                       "result goes where --model NAME finds it (unless --output)")
+    which.add_argument("--config", help="original yaml config (e.g. config/vox-256.yaml)")
     parser.add_argument("--checkpoint", required=True, help="original checkpoint (e.g. vox-cpk.pth.tar)")
-    parser.add_argument("--output", required=True, help="pipeline folder to write")
+    parser.add_argument("--output", help="pipeline folder to write (required with --config)")
     parser.add_argument(
         "--align-corners",
         type=str_to_bool,
@@ -147,41 +152,85 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
 def run_convert(args) -> None:
     from pathlib import Path
 
-    from .conversion import convert_original_checkpoint
     from .errors import InvalidInputError
     from .models.model_config import read_yaml
-    from .pipelines.folders import push_folder_to_hub, write_pipeline_folder
-    from .pipelines.model_card import render_model_card
 
-    read_yaml(args.config)
-    if not Path(args.checkpoint).is_file():
-        raise InvalidInputError(f"The checkpoint file {args.checkpoint} does not exist.")
-    if Path(args.output).is_file():
+    registered = None
+    if args.model:
+        from .pipelines.registry import MODELS, registered_model
+        from .schema import closest_key
+
+        registered = registered_model(args.model)
+        if registered is None or not registered.is_original:
+            originals = ", ".join(name for name, model in MODELS.items() if model.is_original)
+            raise InvalidInputError(
+                f"{args.model!r} is not a registered original model{closest_key(args.model, MODELS)}; "
+                f"they are: {originals}."
+            )
+    elif not args.output:
+        raise InvalidInputError("--output is required with --config (the pipeline folder to write).")
+    config = registered.config if registered else args.config
+    read_yaml(config)
+    checkpoint = Path(args.checkpoint)
+    if not checkpoint.is_file():
+        raise InvalidInputError(f"The checkpoint file {checkpoint} does not exist.")
+    if args.output and Path(args.output).is_file():
         raise InvalidInputError(f"Cannot write the pipeline folder {args.output}: it is a file.")
 
-    converted = convert_original_checkpoint(args.config, args.checkpoint, align_corners=args.align_corners)
-    name = Path(args.checkpoint).name.split(".")[0]
-    card = render_model_card(
-        converted.kp_detector,
-        converted.generator,
-        converted.image_size,
-        repo_id=args.push_to_hub or str(args.output),
-        model_name=f"First Order Motion Model ({name})",
-        training_description=(
-            f"Converted from the original implementation's checkpoint `{name}` with `fomm convert`; "
-            "weights and architecture are the original's."
-        ),
-        evaluation_table="See the paper (arXiv 2003.00196) for the original checkpoints' results.",
-        tags=["converted"],
-    )
-    folder = write_pipeline_folder(
-        args.output, converted.kp_detector, converted.generator, converted.image_size,
-        discriminator=converted.discriminator, model_card=card,
-    )
-    print(f"Saved pipeline to {folder}")
+    if registered and not args.output and args.align_corners:
+        from .pipelines.converted_models import convert_into_cache, file_sha256
+
+        if registered.sha256 and file_sha256(checkpoint) != registered.sha256:
+            warnings.warn(f"{checkpoint.name} is not the file the registry knows for {registered.name} (another "
+                          "SHA-256); converted all the same if its keys and shapes fit")
+        folder = convert_into_cache(registered, checkpoint, source=f"local file {checkpoint.name}", replace=True)
+        print(f"Converted {registered.name} into {folder}: --model {registered.name} loads it from now on")
+    else:
+        from .conversion import convert_original_checkpoint
+        from .pipelines.folders import write_converted_pipeline
+
+        output = args.output or registered.name
+        converted = convert_original_checkpoint(config, checkpoint, align_corners=args.align_corners)
+        folder = write_converted_pipeline(output, converted, checkpoint.name, source=f"local file {checkpoint.name}",
+                                          licence=registered.licence if registered else "",
+                                          repo_id=args.push_to_hub or str(output))
+        print(f"Saved pipeline to {folder}")
     if args.push_to_hub:
+        from .pipelines.folders import push_folder_to_hub
+
         url = push_folder_to_hub(folder, args.push_to_hub, private=args.private)
         print(f"Pushed to {args.push_to_hub}: {url}")
+
+
+# fomm models ---------------------------------------------------------------------------------------------------
+
+
+def add_models_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_models(args) -> None:
+    from .pipelines.converted_models import cache_dir, converted_folder, is_converted
+    from .pipelines.registry import MODELS
+
+    rows = [("name", "category", "download", "here", "what it animates")]
+    for model in MODELS.values():
+        if not model.is_original:
+            here, download = "bundled", "-"
+        else:
+            here = f"converted ({folder_megabytes(converted_folder(model))} MB)" if is_converted(model) else "-"
+            download = f"{model.checkpoint_megabytes} MB" if model.mirrors else "no copy known"
+        rows.append((model.name, model.category, download, here, model.description))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    print(f"\nConverted models are kept in {cache_dir()} ($FOMM_CACHE); downloads in the Hub cache (hf cache ls).")
+    print("The original models are downloaded and converted the first time they are used, e.g. "
+          "fomm animate --model vox-adv-256 ...")
+
+
+def folder_megabytes(folder) -> int:
+    return round(sum(file.stat().st_size for file in folder.rglob("*") if file.is_file()) / 1e6)
 
 
 # fomm evaluate -------------------------------------------------------------------------------------------------
@@ -288,6 +337,7 @@ def run_reconstruct(args) -> None:
 
 COMMANDS = {  # name -> (add_arguments, run, help)
     "animate": (add_animate_arguments, run_animate, "animate a source image with the motion of a driving video"),
+    "models": (add_models_arguments, run_models, "list the models known by name, and which are converted here"),
     "convert": (add_convert_arguments, run_convert, "convert an original .pth.tar checkpoint to a pipeline folder"),
     "evaluate": (add_evaluate_arguments, run_evaluate,
                  "evaluate a model on held-out procedural clips with exact ground truth"),

@@ -8,7 +8,7 @@
 
 1. evaluates the last run's pipeline on the held-out procedural faces (the same as `fomm evaluate --json`);
 2. copies the pipeline to fomm_hf/bundled/procedural-faces-64 with a model card that includes the table;
-3. writes examples/ (a source image per category, a driving clip) and docs/demo.gif (source | driving | result).
+3. writes examples/cartoon-face/ (two source images, a driving clip) and docs/demo.gif (source | driving | result).
 """
 
 import argparse
@@ -22,8 +22,8 @@ import torch
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.evaluation import ProceduralEvaluation, markdown_table
-from fomm_hf.pipelines.loading import BUNDLED_MODEL
 from fomm_hf.pipelines.model_card import render_model_card
+from fomm_hf.pipelines.registry import BUNDLED_MODEL
 from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter
 
@@ -32,15 +32,15 @@ EXAMPLE_SIZE = 128  # examples are rendered larger than the model's 64 px; the a
 
 
 def write_examples(folder: Path, num_frames: int = 64) -> dict:
+    """examples/cartoon-face/: two held-out faces and a driving clip of a third (the bundled model's category)."""
     folder.mkdir(parents=True, exist_ok=True)
-    faces, puppets = get_category("faces"), get_category("puppets")
-    face_identity, face_poses = faces.sample_clip("test", 3, num_frames)
+    faces = get_category("faces")
     driver_identity, driver_poses = faces.sample_clip("test", 7, num_frames)
-    puppet_identity, puppet_poses = puppets.sample_clip("test", 0, 1)
-    paths = {"face": folder / "face.png", "puppet": folder / "puppet.png", "driving": folder / "driving.mp4"}
-    # The source shows the face in the driving clip's first pose, as relative motion expects.
-    PIL.Image.fromarray(faces.render(face_identity, driver_poses[:1], EXAMPLE_SIZE)[0][0]).save(paths["face"])
-    PIL.Image.fromarray(puppets.render(puppet_identity, puppet_poses, EXAMPLE_SIZE)[0][0]).save(paths["puppet"])
+    paths = {"face": folder / "face.png", "face-2": folder / "face-2.png", "driving": folder / "driving.mp4"}
+    # The sources show their faces in the driving clip's first pose, as relative motion expects.
+    for name, index in (("face", 3), ("face-2", 11)):
+        identity, _ = faces.sample_clip("test", index, 1)
+        PIL.Image.fromarray(faces.render(identity, driver_poses[:1], EXAMPLE_SIZE)[0][0]).save(paths[name])
     with VideoWriter(paths["driving"], fps=25) as writer:
         writer.write(faces.render(driver_identity, driver_poses, EXAMPLE_SIZE)[0])
     return paths
@@ -81,7 +81,7 @@ def main():
     results = ProceduralEvaluation(pipe, "faces").run()
     write_bundle(pipe, runs, results, args)
 
-    paths = write_examples(REPO / "examples")
+    paths = write_examples(REPO / "examples" / "cartoon-face")
     print("Examples:", ", ".join(str(p.relative_to(REPO)) for p in paths.values()))
     write_demo_gif(pipe, REPO / "docs" / "demo.gif")
     print("README GIF: docs/demo.gif")

@@ -4,6 +4,7 @@ The driving clips are made with ffmpeg (see test_video.py); the server runs in t
 """
 
 import socket
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,13 +17,15 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from fomm_hf import FOMMPipeline, KeypointDetector, OcclusionAwareGenerator  # noqa: E402
-from fomm_hf.app import Animator, AppSettings, crop_source, find_examples  # noqa: E402
+from fomm_hf.app import Animator, AppSettings, ModelMenu, crop_source, find_examples  # noqa: E402
 from fomm_hf.app.cropping import FACE_MARGIN, face_detector, largest_face  # noqa: E402
 from fomm_hf.app.model_cache import ModelCache  # noqa: E402
+from fomm_hf.app.model_menu import menu_entry  # noqa: E402
 from fomm_hf.errors import InvalidInputError  # noqa: E402
+from fomm_hf.pipelines.registry import CATEGORIES  # noqa: E402
 from fomm_hf.video import open_video  # noqa: E402
 
-from .conftest import MEDIA, TINY_GENERATOR, TINY_KP, needs  # noqa: E402
+from .conftest import MEDIA, REPO_ROOT, TINY_GENERATOR, TINY_KP, needs  # noqa: E402
 from .test_video import audio_seconds, ffmpeg, make_clip, read_all  # noqa: E402
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
@@ -138,7 +141,8 @@ def test_animation_keeps_length_size_and_sound(client, source_image, clip_with_a
     )
     assert read_all(result).shape == (25, 32, 32, 3)
     assert audio_seconds(result) == pytest.approx(1, abs=0.1)
-    assert "25 frames at 25 fps" in status and "tiny-model" in status and "Cut" not in status
+    assert "25 frames at 25 fps" in status and "with the model tiny-model." in status and "Cut" not in status
+    assert "/" not in status.splitlines()[0], "the status line shows the model's name, never a server path"
     if show_keypoints:
         assert read_all(keypoints).shape == (25, 32, 96, 3)  # source | driving with keypoints | result
         assert audio_seconds(keypoints) == pytest.approx(1, abs=0.1)
@@ -193,7 +197,7 @@ def bad_inputs(files, source_image, clip_with_audio) -> dict:
         "truncated upload": (source_image, truncated, {}, "damaged or incomplete"),
         "image too small": (tiny_image, clip, {}, "at least 32 pixels on each side"),
         "no source image": (None, clip, {}, "No source image"),
-        "unknown model": (source_image, clip, {"model": "nobody/no-such-model"}, "Cannot find the model"),
+        "model not offered": (source_image, clip, {"model": "nobody/no-such-model"}, "not in the list of choices"),
     }
 
 
@@ -206,7 +210,7 @@ def bad_inputs(files, source_image, clip_with_audio) -> dict:
         "truncated upload",
         "image too small",
         "no source image",
-        "unknown model",
+        "model not offered",
     ],
 )
 def test_bad_inputs_give_their_message_and_the_app_stays_up(client, bad_inputs, source_image, clip_with_audio, case):
@@ -264,10 +268,11 @@ def test_centre_and_padded_crops_are_the_image_loaders_fits():
 
 def test_pipelines_are_cached_per_model(tiny_model, files):
     models = ModelCache(capacity=1)
-    loaded = models.get(str(tiny_model))
-    assert models.get(str(tiny_model)) is loaded and loaded.pipe.image_size == 32 and loaded.name == "tiny-model"
-    models.get(None)  # the bundled model evicts it: the cache holds one
-    assert models.get(str(tiny_model)) is not loaded
+    loaded = models.get(menu_entry(str(tiny_model)))
+    assert models.get(menu_entry(str(tiny_model))) is loaded
+    assert loaded.pipe.image_size == 32 and loaded.name == "tiny-model"
+    models.get(menu_entry(None))  # the bundled model evicts it: the cache holds one
+    assert models.get(menu_entry(str(tiny_model))) is not loaded
 
 
 def test_settings_come_from_the_environment(monkeypatch):
@@ -282,11 +287,147 @@ def test_settings_come_from_the_environment(monkeypatch):
         AppSettings.from_env()
 
 
-def test_examples_pair_each_source_image_with_each_driving_video(tmp_path):
-    assert find_examples(tmp_path / "missing") == []
-    for name in ("b.png", "a.jpg", "drive.mp4", "notes.txt", ".hidden.png"):
+def test_examples_pair_each_source_image_with_each_driving_video_of_its_category(tmp_path):
+    assert find_examples(tmp_path / "missing") == {}
+    (tmp_path / "face").mkdir()
+    (tmp_path / "unknown-kind").mkdir()
+    for name in ("face/b.png", "face/a.jpg", "face/drive.mp4", "face/notes.txt", "face/.hidden.png",
+                 "unknown-kind/x.png", "unknown-kind/y.mp4"):
         (tmp_path / name).touch()
-    assert find_examples(tmp_path) == [
-        [str(tmp_path / "a.jpg"), str(tmp_path / "drive.mp4")],
-        [str(tmp_path / "b.png"), str(tmp_path / "drive.mp4")],
-    ]
+    assert find_examples(tmp_path) == {
+        "face": [[str(tmp_path / "face/a.jpg"), str(tmp_path / "face/drive.mp4")],
+                 [str(tmp_path / "face/b.png"), str(tmp_path / "face/drive.mp4")]]
+    }
+
+
+@needs(MEDIA)
+def test_each_example_pairs_a_source_and_a_driving_video_of_one_category():
+    examples = find_examples(REPO_ROOT / "examples")
+    assert set(examples) == {"face", "cartoon face"}
+    assert len(examples["cartoon face"]) == 2  # two cartoon faces, one cartoon driving clip: no cross-category pair
+    if face_detector() is None:
+        pytest.skip("no OpenCV face detector installed")
+    for source, driving in examples["face"]:  # real faces, in the source and in the driving video
+        assert largest_face(np.asarray(PIL.Image.open(source).convert("RGB"))) is not None
+        with open_video(driving) as video:
+            found = [largest_face(frame) is not None for frame in video.frames()]
+        assert sum(found) > len(found) / 2  # the frontal-face detector misses the head when it turns
+    for source, driving in examples["cartoon face"]:  # cartoon faces: the procedural ones of the bundled model
+        assert Path(source).parent == Path(driving).parent == REPO_ROOT / "examples" / "cartoon-face"
+
+
+def test_the_examples_shown_fit_the_chosen_model(tiny_model, monkeypatch):
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    animator = Animator(AppSettings(models=f"vox-adv-256,{tiny_model}"))
+    assert animator.menu.labels == ["procedural-faces-64", "vox-adv-256", "tiny-model"]
+    shown = {label: [c for c in CATEGORIES if animator.shows_examples(label, c)] for label in animator.menu.labels}
+    assert shown == {"procedural-faces-64": ["cartoon face"], "vox-adv-256": ["face"], "tiny-model": list(CATEGORIES)}
+
+
+# Which models the app offers
+
+
+def test_the_menu_offers_the_default_model_then_what_the_operator_allows(tiny_model, monkeypatch):
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    assert ModelMenu().labels == ["procedural-faces-64", "vox-256", "vox-adv-256", "nemo-256"]
+    menu = ModelMenu(f" vox-adv-256 , {tiny_model},someone/fomm-model,procedural-faces-64")
+    assert menu.labels == ["procedural-faces-64", "vox-adv-256", "tiny-model", "someone/fomm-model"]
+    assert menu.choose("tiny-model").model == str(tiny_model) and menu.choose("").model is None
+    monkeypatch.setenv("FOMM_MODEL", str(tiny_model))
+    monkeypatch.setenv("FOMM_APP_MODELS", "vox-256")
+    settings = AppSettings.from_env()
+    assert ModelMenu(settings.models, settings.allow_any_model).labels == ["tiny-model", "vox-256"]
+
+
+@pytest.mark.parametrize("refused", ["nobody/no-such-model", "taichi-256", "{models}/other-model",
+                                     "../../{models_name}", "/etc", "tiny-model/../tiny-model"])
+def test_the_api_refuses_models_not_offered_without_showing_server_paths(client, source_image, clip_with_audio,
+                                                                          tiny_model, refused):
+    (tiny_model.parent / "other-model").mkdir(exist_ok=True)
+    refused = refused.format(models=tiny_model.parent, models_name=tiny_model.parent.name)
+    with pytest.raises(gradio_client.exceptions.AppError) as error:
+        animate(client, source_image, clip_with_audio, model=refused)
+    # The menu refuses it (Gradio's message), before the app's own check (tested without a server, below).
+    assert "is not in the list of choices: ['tiny-model', 'procedural-faces-64', 'vox-256'" in str(error.value)
+    told = str(error.value).replace(refused, "<what was sent>")  # the visitor's own text may come back; no more
+    assert str(tiny_model.parent) not in told and str(REPO_ROOT) not in told
+
+
+def test_any_model_only_when_the_operator_allows_it(tiny_model, files, source_image, clip_with_audio, monkeypatch):
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    monkeypatch.setenv("FOMM_APP_ALLOW_ANY_MODEL", "1")
+    animator = Animator(AppSettings.from_env(max_frames=3))
+    result, _, status = animator.animate(str(source_image), str(clip_with_audio), model=str(tiny_model))
+    assert read_all(result).shape == (3, 32, 32, 3) and "with the model tiny-model." in status
+    for refused in (str(tiny_model), "../tiny-model", "nobody/model"):
+        with pytest.raises(gr.Error, match="does not offer that model. It offers: procedural-faces-64, ") as error:
+            Animator(AppSettings(max_frames=3)).animate(str(source_image), str(clip_with_audio), model=refused)
+        assert str(files) not in str(error.value)
+
+
+def test_a_model_that_cannot_load_is_reported_without_server_paths(files, source_image, clip_with_audio,
+                                                                   monkeypatch):
+    broken = files / "broken-model"
+    broken.mkdir(exist_ok=True)
+    (broken / "model_index.json").write_text("{}")
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    with pytest.raises(gr.Error) as error:
+        Animator(AppSettings(models=str(broken))).animate(str(source_image), str(clip_with_audio), model="broken-model")
+    assert "broken-model" in str(error.value) and str(files) not in str(error.value)
+
+
+# ZeroGPU Spaces
+
+
+def fake_spaces_package(monkeypatch, zero_gpu: bool) -> list:
+    """Installs a stand-in for the ``spaces`` package as a Space of that kind has it; returns the GPU calls."""
+    import functools
+    import types
+
+    wrapped = []
+
+    def GPU(duration=None):
+        def decorate(function):
+            @functools.wraps(function)
+            def on_gpu(*args, **kwargs):
+                return function(*args, **kwargs)
+
+            on_gpu.duration = duration
+            wrapped.append(on_gpu)
+            return on_gpu
+
+        return decorate
+
+    spaces = types.ModuleType("spaces")
+    spaces.GPU = GPU
+    spaces.config = types.ModuleType("spaces.config")
+    spaces.config.Config = type("Config", (), {"zero_gpu": zero_gpu})
+    monkeypatch.setitem(sys.modules, "spaces", spaces)
+    monkeypatch.setitem(sys.modules, "spaces.config", spaces.config)
+    return wrapped
+
+
+def animate_handler(demo):
+    return next(block.fn for block in demo.fns.values() if block.api_name == "animate")
+
+
+@pytest.mark.parametrize("zero_gpu", [True, False, None])
+def test_the_animation_runs_on_a_zero_gpu_where_the_space_has_one(monkeypatch, tiny_model, clip_with_audio, zero_gpu):
+    import app
+
+    monkeypatch.setenv("FOMM_MODEL", str(tiny_model))
+    if zero_gpu is None:  # no spaces package: not on Spaces
+        monkeypatch.setitem(sys.modules, "spaces", None)
+        wrapped = []
+    else:
+        wrapped = fake_spaces_package(monkeypatch, zero_gpu)
+    settings = AppSettings(models="procedural-faces-64", max_seconds=0, max_frames=MAX_FRAMES, gpu_seconds=20,
+                           gpu_seconds_per_frame=0.5)
+    handler = animate_handler(app.build_demo(settings))
+    if zero_gpu:
+        assert wrapped == [handler] and handler.__wrapped__.__func__ is Animator.animate
+        assert handler.duration(None, str(clip_with_audio)) == 20 + 0.5 * 25  # 25 frames, within the limit
+        long_clip = make_clip(tiny_model.parent / "long-gpu.mp4", size="48x40", seconds=2)
+        assert handler.duration(None, str(long_clip)) == 20 + 0.5 * MAX_FRAMES
+    else:
+        assert not wrapped and handler.__func__ is Animator.animate

@@ -48,8 +48,8 @@ def bundled_server(files):  # noqa: F811
 def test_a_person_animates_the_example_in_the_browser(browser, bundled_server):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(bundled_server)
-    page.locator("#source-image input[type=file]").set_input_files(str(EXAMPLES / "face.png"))
-    page.locator("#driving-video input[type=file]").set_input_files(str(EXAMPLES / "driving.mp4"))
+    page.locator("#source-image input[type=file]").set_input_files(str(EXAMPLES / "cartoon-face" / "face.png"))
+    page.locator("#driving-video input[type=file]").set_input_files(str(EXAMPLES / "cartoon-face" / "driving.mp4"))
     page.locator("#crop-preview img").wait_for(timeout=30_000)  # the source is uploaded and cropped
     page.locator("#driving-video video").wait_for(timeout=30_000)
     page.get_by_label("absolute").check()
@@ -62,3 +62,11 @@ def test_a_person_animates_the_example_in_the_browser(browser, bundled_server):
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert "30 frames at 25 fps" in status and "procedural-faces-64" in status, status  # cut to the test limit
     assert str(REPO_ROOT) not in status, status  # the model's name, never a server path
+
+    # The examples follow the model chosen: real faces for the face models (choosing one loads nothing).
+    cartoon, real = page.get_by_text("Examples: the procedural cartoon faces"), page.get_by_text("Examples: real human")
+    assert cartoon.is_visible() and not real.is_visible()
+    page.locator("#model input").click()
+    page.get_by_role("option", name="vox-adv-256").click()
+    real.wait_for(timeout=10_000)
+    assert not cartoon.is_visible()

@@ -9,12 +9,12 @@ import torch
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.evaluation import ProceduralEvaluation
-from fomm_hf.pipelines.loading import BUNDLED_MODEL
+from fomm_hf.pipelines.registry import BUNDLED_MODEL
 from fomm_hf.video import open_video
 
 from .conftest import REPO_ROOT
 
-EXAMPLES = REPO_ROOT / "examples"
+EXAMPLES = REPO_ROOT / "examples" / "cartoon-face"
 
 
 def frame_changes(frames: np.ndarray) -> np.ndarray:

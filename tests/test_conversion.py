@@ -14,9 +14,9 @@ from fomm_hf.conversion.original import load_original_state_dict
 from fomm_hf.errors import CheckpointError, InvalidInputError
 from fomm_hf.models import ModelConfig
 
-from .conftest import REFERENCE, SHARED, needs
+from .conftest import REFERENCE, needs
+from .fake_hub import LAYOUTS, original_checkpoint
 
-LAYOUTS = SHARED / "reference" / "original-checkpoint-layouts.json"
 CONFIG = REFERENCE / "config.yaml"
 CHECKPOINT = REFERENCE / "checkpoint.pth.tar"
 
@@ -27,11 +27,9 @@ def layouts():
 
 @needs(LAYOUTS)
 @pytest.mark.parametrize("name", sorted(layouts()) or ["missing"])
-def test_every_original_layout_maps_onto_our_models(tmp_path, name):
-    layout = layouts()[name]
-    config_path = tmp_path / f"{name}.yaml"
-    config_path.write_text(yaml.safe_dump({"model_params": layout["model_params"]}))
-    config = ModelConfig.from_yaml(config_path)
+def test_every_original_layout_maps_onto_our_models(name):
+    checkpoint = original_checkpoint(name)  # every key and shape of the original, random weights
+    config = ModelConfig.from_dict({"model_params": layouts()[name]["model_params"]}, name)
     builders = {
         "kp_detector": config.build_kp_detector,
         "generator": config.build_generator,
@@ -39,15 +37,7 @@ def test_every_original_layout_maps_onto_our_models(tmp_path, name):
     }
     for part, build in builders.items():
         model = build()
-        state = {}
-        for key, shape in layout[part].items():
-            tensor = torch.randn(shape) if shape else torch.tensor(0)
-            if key.endswith("down.weight"):  # the anti-aliasing kernel, derived from the config
-                state[key] = next(b for n, b in model.named_buffers() if n.endswith("downsample.weight")).clone()
-            elif key.endswith("running_var"):
-                state[key] = tensor.abs()
-            else:
-                state[key] = tensor
+        state = checkpoint[part]
         load_original_state_dict(model, part, state)
         loaded = model.state_dict()
         assert len(loaded) == len(state) - sum(k.endswith("down.weight") for k in state)
@@ -63,8 +53,11 @@ def test_cli_converts_to_a_pipeline_folder(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert {p.name for p in output.iterdir()} == {"model_index.json", "kp_detector", "generator", "discriminator",
-                                                  "README.md"}
+                                                  "README.md", "conversion.json"}
     assert not list(tmp_path.glob(".converted-*")), "staging folder left behind"
+    assert output.stat().st_mode & 0o055 == 0o055, "the folder must be readable by others (umask 022)"
+    provenance = json.loads((output / "conversion.json").read_text())
+    assert provenance["checkpoint"] == "checkpoint.pth.tar" and provenance["align_corners"] is False
     pipe = FOMMPipeline.from_pretrained(output)
     assert pipe.image_size == 128 and pipe.generator.config.align_corners is False
     discriminator = MultiScaleDiscriminator.from_pretrained(output, subfolder="discriminator")

@@ -3,6 +3,9 @@
 from .animator import MOTION_MODES, Animator
 from .cropping import CROP_MODES, crop_source
 from .examples import find_examples
+from .model_menu import ModelMenu
 from .settings import AppSettings
+from .zero_gpu import on_zero_gpu
 
-__all__ = ["CROP_MODES", "MOTION_MODES", "Animator", "AppSettings", "crop_source", "find_examples"]
+__all__ = ["CROP_MODES", "MOTION_MODES", "Animator", "AppSettings", "ModelMenu", "crop_source", "find_examples",
+           "on_zero_gpu"]

@@ -8,6 +8,7 @@ import gradio as gr
 import numpy as np
 from gradio.utils import get_upload_folder
 
+from ..animation import resolve_device
 from ..errors import InvalidInputError
 from ..images import read_image
 from ..pipelines import AnimationResult
@@ -15,7 +16,9 @@ from ..video import open_video
 from .cropping import SourceCrop, crop_source
 from .messages import shown_to_user, without_server_paths
 from .model_cache import LoadedModel, ModelCache
+from .model_menu import ModelMenu
 from .settings import AppSettings
+from .zero_gpu import runs_on_zero_gpu
 
 MOTION_MODES = ("relative", "absolute")
 
@@ -29,8 +32,14 @@ class Animator:
 
     def __init__(self, settings: AppSettings):
         self.settings = settings
-        self.models = ModelCache(settings.cached_models)
+        self.menu = ModelMenu(settings.models, settings.allow_any_model)
+        preload = settings.preload_models or runs_on_zero_gpu()  # ZeroGPU wants models on "cuda" from the start
+        capacity = max(settings.cached_models, len(self.menu.entries) if preload else 0)
+        self.models = ModelCache(capacity, resolve_device(settings.device or None))
         self.results_dir = Path(get_upload_folder()) / "fomm_results"
+        if preload:
+            for entry in self.menu.entries:
+                self.models.get(entry)
 
     def driving_limits(self, driving_video: str) -> Tuple[Optional[int], float]:
         """(the most frames to animate, or None, and the length in seconds) of the driving video."""
@@ -39,6 +48,14 @@ class Animator:
                 return self.settings.frame_limit(video.fps), video.duration
         except InvalidInputError as error:
             raise InvalidInputError(f"The driving video cannot be used: {error}") from None
+
+    def shows_examples(self, model: Optional[str], category: str) -> bool:
+        """Whether the examples of ``category`` fit the model of that menu label (all fit an unknown model)."""
+        try:
+            model_category = self.menu.choose(model).category
+        except InvalidInputError:
+            return True
+        return model_category in (None, category)
 
     def source(self, source_image: str, crop: str) -> SourceCrop:
         """What to animate of the uploaded image file (read as ``fomm animate`` reads it)."""
@@ -51,7 +68,7 @@ class Animator:
         try:
             return self.source(source_image, crop).preview()
         except InvalidInputError as error:
-            gr.Warning(without_server_paths(str(error), [source_image]))
+            gr.Warning(without_server_paths(str(error)))
             return None
 
     def animate(
@@ -79,12 +96,13 @@ class Animator:
                 source's.
             fast: reduced-precision convolutions where the hardware runs them faster.
             show_keypoints: also return source | driving with keypoints | result, side by side.
-            model: a pipeline folder or Hub repo id; empty for the app's default model.
+            model: one of the models the app offers (its model menu); empty for the app's default model.
 
         Returns:
             The result video, the keypoints video (None unless show_keypoints) and a status line.
         """
-        with shown_to_user(uploads=[driving_video, source_image]):
+        with shown_to_user():
+            entry = self.menu.choose(model)
             if source_image is None:
                 raise InvalidInputError("No source image: upload one, paste one, or take a webcam snapshot.")
             if not driving_video:
@@ -93,7 +111,7 @@ class Animator:
                 raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
             source = self.source(source_image, crop)
             frame_limit, driving_seconds = self.driving_limits(driving_video)
-            loaded = self.models.get((model or "").strip() or None)
+            loaded = self.models.get(entry)
             self.results_dir.mkdir(parents=True, exist_ok=True)
             output = self.results_dir / f"animation-{uuid.uuid4().hex[:12]}.mp4"
             result = loaded.pipe.animate_video(
@@ -114,6 +132,16 @@ class Animator:
         )
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
+
+
+    def gpu_duration(self, source_image, driving_video, *args, **kwargs) -> float:
+        """Seconds of GPU time to ask a ZeroGPU Space for this animation (given the same arguments)."""
+        try:
+            with open_video(driving_video) as video:
+                limit, frames = self.settings.frame_limit(video.fps), video.num_frames
+        except InvalidInputError:
+            return self.settings.gpu_duration(0)  # animate() reports the error at once
+        return self.settings.gpu_duration(min(frames, limit or frames))
 
 
 def describe(

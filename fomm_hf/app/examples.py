@@ -1,15 +1,29 @@
-"""The examples the app offers: every source image of a folder paired with each of its driving videos."""
+"""The examples the app offers, per category of model.
+
+``examples/<category>/`` (``examples/face/``, ``examples/cartoon-face/``) holds source images and driving videos
+of the kind of object that category's models animate; each image is paired with each video of its folder.
+"""
 
 from pathlib import Path
-from typing import List
+from typing import Dict, List
+
+from ..pipelines.registry import CATEGORIES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif")
 
 
-def find_examples(folder) -> List[List[str]]:
+def find_examples(folder) -> Dict[str, List[List[str]]]:
+    """{category: [[source image, driving video], ...]} from the subfolders of ``folder`` named after categories."""
+    examples = {}
+    for category in CATEGORIES:
+        if pairs := example_pairs(Path(folder) / category.replace(" ", "-")):
+            examples[category] = pairs
+    return examples
+
+
+def example_pairs(folder: Path) -> List[List[str]]:
     """[[source image, driving video], ...] from the files of ``folder``; none if it does not exist."""
-    folder = Path(folder)
     if not folder.is_dir():
         return []
     files = sorted(file for file in folder.iterdir() if not file.name.startswith("."))

@@ -24,6 +24,14 @@ class AppSettings:
     cached_models: int = 2  # loaded models kept in memory
     batch_size: int = 4  # driving frames animated together
     results_lifetime: int = 3600  # seconds that result videos stay downloadable
+    # The models offered besides the default one ($FOMM_MODEL, else the bundled model): registered names, pipeline
+    # folders or Hub repo ids, comma-separated; empty: the registry's face models.
+    models: str = ""
+    allow_any_model: bool = False  # also take any model a visitor types (registered name, folder or repo id)
+    preload_models: bool = False  # load the offered models at start (always on ZeroGPU Spaces)
+    device: str = ""  # where models run: cpu, cuda, ...; empty: the best available
+    gpu_seconds: float = 30.0  # ZeroGPU: GPU time asked for an animation, plus gpu_seconds_per_frame per frame
+    gpu_seconds_per_frame: float = 0.1
 
     @classmethod
     def from_env(cls, **overrides) -> "AppSettings":
@@ -34,10 +42,14 @@ class AppSettings:
             text = os.environ.get(variable)
             if text:
                 try:
-                    values[field.name] = field.type(text)
+                    values[field.name] = parse_bool(text) if field.type is bool else field.type(text)
                 except ValueError:
                     raise ValueError(f"${variable} must be of type {field.type.__name__}; got {text!r}.") from None
         return cls(**{**values, **overrides})
+
+    def gpu_duration(self, frames: int) -> float:
+        """Seconds of GPU time to ask a ZeroGPU Space for, to animate ``frames`` frames."""
+        return self.gpu_seconds + self.gpu_seconds_per_frame * frames
 
     def frame_limit(self, fps: float) -> Optional[int]:
         """The most driving frames to animate at ``fps``, or None for no limit."""
@@ -45,3 +57,11 @@ class AppSettings:
         if self.max_seconds:
             limits.append(max(1, int(self.max_seconds * fps)))
         return min(limits) if limits else None
+
+
+def parse_bool(text: str) -> bool:
+    if text.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)

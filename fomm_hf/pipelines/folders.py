@@ -1,9 +1,11 @@
 """Writing pipeline folders (atomically, with model card and discriminator) and sharing them on the Hub."""
 
+import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 from huggingface_hub import ModelCard, create_repo, upload_folder
 
@@ -19,11 +21,13 @@ def write_pipeline_folder(
     image_size: int,
     discriminator=None,
     model_card: Optional[ModelCard] = None,
+    extra_files: Optional[Mapping[str, str]] = None,
 ) -> Path:
-    """Saves a ``FOMMPipeline`` folder, plus ``discriminator/`` (for fine-tuning) and ``README.md``.
+    """Saves a ``FOMMPipeline`` folder, plus ``discriminator/`` (for fine-tuning), ``README.md`` and
+    ``extra_files`` (file name -> text).
 
     The folder is written next to its destination and moved into place at the end, so an interrupted
-    save never leaves a half-written pipeline behind.
+    save never leaves a half-written pipeline behind. It is readable by all, as the umask allows.
     """
     output_dir = Path(output_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -34,6 +38,11 @@ def write_pipeline_folder(
             discriminator.save_pretrained(staging / DISCRIMINATOR_SUBFOLDER)
         if model_card is not None:
             model_card.save(staging / "README.md")
+        for name, text in (extra_files or {}).items():
+            (staging / name).write_text(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private
         if output_dir.exists():
             shutil.rmtree(output_dir)
         staging.rename(output_dir)
@@ -41,6 +50,47 @@ def write_pipeline_folder(
         if staging.exists():
             shutil.rmtree(staging)
     return output_dir
+
+
+def write_converted_pipeline(
+    output_dir, converted, checkpoint_name: str, source: str, licence: str = "", model_name: str = "", repo_id=None
+) -> Path:
+    """Writes an original checkpoint, converted (a :class:`~fomm_hf.conversion.ConvertedCheckpoint`), as a pipeline
+    folder, with a model card (whose example loads ``repo_id``, else ``model_name``, else the folder) and
+    ``conversion.json`` saying where it came from."""
+    from importlib.metadata import version
+
+    from .model_card import render_model_card
+
+    name = model_name or checkpoint_name.split(".")[0]
+    provenance = {
+        "checkpoint": checkpoint_name,
+        "source": source,
+        "align_corners": converted.generator.config.align_corners,
+        "converted_with": f"fomm_hf {version('fomm_hf')}",
+    }
+    card = render_model_card(
+        converted.kp_detector,
+        converted.generator,
+        converted.image_size,
+        repo_id=repo_id or model_name or str(output_dir),
+        model_name=f"First Order Motion Model ({name})",
+        training_description=(
+            f"Converted from the original implementation's checkpoint `{checkpoint_name}` ({source}) with "
+            f"fomm_hf; weights and architecture are the original's. {licence}".strip()
+        ),
+        evaluation_table="See the paper (arXiv 2003.00196) for the original checkpoints' results.",
+        tags=["converted"],
+    )
+    return write_pipeline_folder(
+        output_dir,
+        converted.kp_detector,
+        converted.generator,
+        converted.image_size,
+        discriminator=converted.discriminator,
+        model_card=card,
+        extra_files={"conversion.json": json.dumps(provenance, indent=2) + "\n"},
+    )
 
 
 def push_folder_to_hub(folder, repo_id: str, private: bool = False, commit_message: str = None) -> str:

@@ -1,10 +1,13 @@
 """Finding and loading pipelines by name, with messages a person can act on.
 
-A model argument (``fomm ... --model``, ``$FOMM_MODEL``, the app's model box) is resolved in this order:
+A model argument (``fomm ... --model``, ``$FOMM_MODEL``, the app's model menu, ``FOMMPipeline.from_pretrained``)
+is resolved in this order:
 
 1. nothing: ``$FOMM_MODEL`` if it is set, else the bundled demo model;
 2. an existing local folder: it must be a pipeline folder (with ``model_index.json``);
-3. a Hub repository id (``owner/name``): its pipeline files are downloaded into the Hub cache, or found
+3. a registered name (``fomm models`` lists them, :mod:`.registry`): the bundled model, or an original model,
+   downloaded and converted on first use and kept converted (:mod:`.converted_models`);
+4. a Hub repository id (``owner/name``): its pipeline files are downloaded into the Hub cache, or found
    there when the Hub is offline (``HF_HUB_OFFLINE=1``).
 
 Resolving only finds (or downloads) the files; :func:`load_pipeline` then loads the weights. Commands resolve
@@ -17,9 +20,11 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import CheckpointError, InvalidInputError
+from ..schema import closest_key
+from .converted_models import converted_folder, registered_model_folder
+from .registry import BUNDLED_MODEL, MODELS, RegisteredModel, registered_model
 
 MODEL_ENV_VAR = "FOMM_MODEL"
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "bundled" / "procedural-faces-64"
 PIPELINE_FILES = ["model_index.json", "*/config.json", "*/*.safetensors", "README.md"]
 
 
@@ -27,6 +32,11 @@ PIPELINE_FILES = ["model_index.json", "*/config.json", "*/*.safetensors", "READM
 class ResolvedModel:
     name: str  # as the person gave it (or the default's folder)
     folder: Path  # the local pipeline folder
+
+    @property
+    def registered(self) -> Optional[RegisteredModel]:
+        """The registry's entry for this model, if it is one (a local folder with a registered name is not)."""
+        return next((m for m in MODELS.values() if self.folder in (m.folder, converted_folder(m))), None)
 
     @property
     def display_name(self) -> str:
@@ -43,6 +53,8 @@ def resolve_model(model: Optional[str] = None) -> ResolvedModel:
         if not (path / "model_index.json").is_file():
             raise InvalidInputError(f"The folder {name} is not a pipeline folder: it has no model_index.json.")
         return ResolvedModel(name, path)
+    if registered := registered_model(name):
+        return ResolvedModel(name, registered_model_folder(registered))
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -50,9 +62,15 @@ def resolve_model(model: Optional[str] = None) -> ResolvedModel:
         validate_repo_id(name)
     except HFValidationError:
         raise InvalidInputError(
-            f"The model {name!r} is not a folder here, nor a Hub repository id (owner/name)."
+            f"The model {name!r} is not a folder here, nor a registered name{closest_name(name)}, nor a Hub "
+            "repository id (owner/name)."
         ) from None
     return ResolvedModel(name, download_pipeline(name))
+
+
+def closest_name(name: str) -> str:
+    """" (did you mean 'vox-256'?)" for a name close to a registered one, else " (fomm models lists them)"."""
+    return closest_key(name, MODELS) or " (fomm models lists them)"
 
 
 def download_pipeline(repo_id: str) -> Path:
@@ -64,13 +82,14 @@ def download_pipeline(repo_id: str) -> Path:
         folder = Path(snapshot_download(repo_id, allow_patterns=PIPELINE_FILES))
     except LocalEntryNotFoundError:
         raise InvalidInputError(
-            f"Cannot find the model {repo_id!r}: it is not a folder here, and not in the Hub cache while the Hub "
-            "is offline (HF_HUB_OFFLINE=1)."
+            f"Cannot find the model {repo_id!r}: it is not a folder here, nor a registered name"
+            f"{closest_name(repo_id)}, and not in the Hub cache while the Hub is offline (HF_HUB_OFFLINE=1)."
         ) from None
     except RepositoryNotFoundError:
         raise InvalidInputError(
-            f"Cannot find the model {repo_id!r}: it is not a folder here, and the Hub has no repository of that "
-            "name (or it is private: log in with `hf auth login`)."
+            f"Cannot find the model {repo_id!r}: it is not a folder here, nor a registered name"
+            f"{closest_name(repo_id)}, and the Hub has no repository of that name (or it is private: log in with "
+            "`hf auth login`)."
         ) from None
     except (HfHubHTTPError, OSError) as error:
         raise InvalidInputError(f"Cannot download the model {repo_id!r} from the Hub: {error}") from None

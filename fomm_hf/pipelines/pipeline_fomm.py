@@ -24,7 +24,8 @@ from ..models import KeypointDetector, OcclusionAwareGenerator
 from ..motion import KeypointOutput, MotionOptions, best_matching_frame
 from ..pictures import side_by_side_batch
 from ..video import VideoWriter, check_output_path, iter_batches, open_video
-from .loading import BUNDLED_MODEL
+from .converted_models import registered_model_folder
+from .registry import BUNDLED_MODEL, registered_model
 
 ImageInput = Union[str, os.PathLike, PIL.Image.Image, np.ndarray, torch.Tensor]
 FramesInput = Union[torch.Tensor, np.ndarray, Sequence[ImageInput]]
@@ -80,8 +81,13 @@ class FOMMPipeline(DiffusionPipeline):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Optional[Union[str, os.PathLike]] = None, **kwargs):
-        """Loads a pipeline folder or Hub repository; without one, the bundled demo model (works offline)."""
-        return super().from_pretrained(pretrained_model_name_or_path or BUNDLED_MODEL, **kwargs)
+        """Loads a pipeline folder, a registered model by name (``fomm models`` lists them; the original models are
+        downloaded and converted on first use) or a Hub repository, in this order; without one, the bundled demo
+        model (works offline)."""
+        name = pretrained_model_name_or_path or BUNDLED_MODEL
+        if isinstance(name, str) and not os.path.isdir(name) and (registered := registered_model(name)):
+            name = registered_model_folder(registered)
+        return super().from_pretrained(name, **kwargs)
 
     def __init__(self, kp_detector: KeypointDetector, generator: OcclusionAwareGenerator, image_size: int = 256):
         super().__init__()
@@ -172,9 +178,9 @@ class FOMMPipeline(DiffusionPipeline):
         >>> from fomm_hf import FOMMPipeline
         >>> from fomm_hf.video import open_video
         >>> pipe = FOMMPipeline.from_pretrained()  # the bundled demo model; or a folder or Hub repo id
-        >>> with open_video("examples/driving.mp4") as video:
+        >>> with open_video("examples/cartoon-face/driving.mp4") as video:
         ...     driving = list(video.frames())
-        >>> frames = pipe("examples/face.png", driving, output_type="pil").frames
+        >>> frames = pipe("examples/cartoon-face/face.png", driving, output_type="pil").frames
         >>> frames[0].save("first_frame.png")
         ```
         """

@@ -1,0 +1,68 @@
+"""The models the app offers: a menu of names, never a box that loads whatever a visitor types.
+
+The default model ($FOMM_MODEL, else the bundled one) comes first, then those of ``AppSettings.models``
+($FOMM_APP_MODELS: registered names, pipeline folders or Hub repo ids; by default the bundled model and the
+registry's face models). Each is shown by a name, never a server path: a registered name or a repo id as it is, a
+folder by its own name. The page and the ``/animate`` API take these names and refuse any other, unless
+``AppSettings.allow_any_model`` ($FOMM_APP_ALLOW_ANY_MODEL=1).
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from ..errors import InvalidInputError
+from ..pipelines.loading import MODEL_ENV_VAR
+from ..pipelines.registry import BUNDLED_MODEL, MODELS, registered_model
+
+DEFAULT_OFFER = [name for name, model in MODELS.items() if model.category == "face" or not model.is_original]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str  # what the page shows and the API takes
+    model: Optional[str]  # the model argument it stands for (None: the default model)
+    category: Optional[str]  # what it animates (registered models), else None
+
+
+def menu_entry(model: Optional[str]) -> MenuEntry:
+    """The entry for a model argument (None: the default model)."""
+    name = model or os.environ.get(MODEL_ENV_VAR) or str(BUNDLED_MODEL)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        registered = next((m for m in MODELS.values() if m.folder and m.folder == folder.resolve()), None)
+        return MenuEntry(folder.resolve().name, model, registered.category if registered else None)
+    registered = registered_model(name)
+    return MenuEntry(name, model, registered.category if registered else None)
+
+
+class ModelMenu:
+    def __init__(self, models: str = "", allow_any: bool = False):
+        offered = [name.strip() for name in models.split(",") if name.strip()] or DEFAULT_OFFER
+        self.entries: List[MenuEntry] = [menu_entry(None)]
+        for model in offered:
+            entry = menu_entry(model)
+            if entry.label not in self.labels:
+                self.entries.append(entry)
+        self.allow_any = allow_any
+
+    @property
+    def labels(self) -> List[str]:
+        return [entry.label for entry in self.entries]
+
+    @property
+    def default(self) -> MenuEntry:
+        return self.entries[0]
+
+    def choose(self, label: Optional[str]) -> MenuEntry:
+        """The entry called ``label`` (empty: the default); raises InvalidInputError for a model not offered."""
+        label = (label or "").strip()
+        if not label:
+            return self.default
+        for entry in self.entries:
+            if entry.label == label:
+                return entry
+        if self.allow_any:
+            return menu_entry(label)
+        raise InvalidInputError(f"This app does not offer that model. It offers: {', '.join(self.labels)}.")

@@ -1,0 +1,148 @@
+"""A local stand-in for the Hugging Face Hub's file server, and original checkpoints with random weights.
+
+The Hub's servers cannot be reached from the test machines, so :class:`FakeHub` answers the two requests
+``huggingface_hub.hf_hub_download`` makes (``HEAD`` for the metadata, ``GET`` with an optional ``Range`` for the
+bytes) on ``127.0.0.1``; processes started with :meth:`FakeHub.environment` download from it with the real
+``huggingface_hub`` code (cache layout, partial files, resumption, progress bars). Nothing else is faked.
+"""
+
+import hashlib
+import http.server
+import json
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import torch
+
+from fomm_hf.conversion.original import DERIVED_KERNELS
+from fomm_hf.models import ModelConfig
+
+from .conftest import SHARED
+
+LAYOUTS = SHARED / "reference" / "original-checkpoint-layouts.json"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # the commit every fake repository is at
+
+
+class FakeHub:
+    """Serves ``files``: {(repo_type, repo_id, filename): path}, at any revision.
+
+    ``stall_after``: stop sending (and hold the connection) after this many bytes of a file, as a download
+    that is interrupted would. ``bytes_sent`` and ``requests`` say what was asked and given.
+    """
+
+    def __init__(self, files: Dict[Tuple[str, str, str], Path], stall_after: Optional[int] = None):
+        self.files = {key: Path(path) for key, path in files.items()}
+        self.stall_after = stall_after
+        self.bytes_sent = 0
+        self.requests = []
+        self._release = threading.Event()
+        self._hashes = {key: sha256(path) for key, path in self.files.items()}
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                hub.answer(self, send_body=False)
+
+            def do_GET(self):
+                hub.answer(self, send_body=True)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def environment(self, hf_home: Path) -> Dict[str, str]:
+        """Environment variables for a process that downloads from this fake Hub into ``hf_home``."""
+        return {"HF_ENDPOINT": self.url, "HF_HUB_OFFLINE": "0", "HF_HOME": str(hf_home), "HF_HUB_DISABLE_XET": "1"}
+
+    def answer(self, request: http.server.BaseHTTPRequestHandler, send_body: bool) -> None:
+        self.requests.append((request.command, request.path))
+        match = re.fullmatch(r"/(?:(spaces|datasets)/)?(.+?)/resolve/([^/]+)/(.+)", request.path)
+        key = match and ({"spaces": "space", "datasets": "dataset"}.get(match[1], "model"), match[2], match[4])
+        if key not in self.files:
+            request.send_response(404)
+            request.send_header("X-Error-Code", "EntryNotFound")
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        data = self.files[key].read_bytes() if send_body else b""
+        size = self.files[key].stat().st_size
+        start = 0
+        if send_body and (ranged := re.fullmatch(r"bytes=(\d+)-", request.headers.get("Range", ""))):
+            start = int(ranged[1])
+        request.send_response(206 if start else 200)
+        request.send_header("X-Repo-Commit", COMMIT)
+        request.send_header("ETag", f'"{self._hashes[key]}"')
+        request.send_header("Content-Length", str(size - start))
+        request.end_headers()
+        if not send_body:
+            return
+        end = size if self.stall_after is None else max(start, min(size, self.stall_after))
+        for offset in range(start, end, 1 << 20):
+            chunk = data[offset : min(end, offset + (1 << 20))]
+            request.wfile.write(chunk)
+            self.bytes_sent += len(chunk)
+        if end < size:
+            request.wfile.flush()
+            self._release.wait()  # hold the connection open, sending nothing
+
+    def close(self) -> None:
+        self._release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def original_checkpoint(name: str, seed: int = 0) -> dict:
+    """A checkpoint with the exact layout of the original ``name`` (keys, shapes, optimizer entries, epoch) and
+    random weights of a sensible scale, so that the networks give finite, varied outputs."""
+    layout = json.loads(LAYOUTS.read_text())[name]
+    config = ModelConfig.from_dict({"model_params": layout["model_params"]}, f"the {name} layout")
+    models = {"kp_detector": config.build_kp_detector(), "generator": config.build_generator()}
+    models["discriminator"] = config.build_discriminator()
+    generator = torch.Generator().manual_seed(seed)
+    checkpoint = {}
+    for part, shapes in layout.items():
+        if part == "model_params":
+            continue
+        buffers = dict(models[part].named_buffers())
+        state = {}
+        for key, shape in shapes.items():
+            if key in DERIVED_KERNELS[part]:  # the anti-aliasing kernel, which the converter checks
+                state[key] = buffers[DERIVED_KERNELS[part][key]].clone()
+            elif key.endswith("num_batches_tracked"):
+                state[key] = torch.tensor(1000)
+            elif key == "jacobian.bias":  # the identity, as the original initialises it
+                state[key] = torch.tensor([1.0, 0.0, 0.0, 1.0]).repeat(shape[0] // 4)
+            elif key.endswith("running_var") or (key.endswith(".weight") and len(shape) == 1):
+                state[key] = torch.ones(shape)
+            elif key.endswith(("running_mean", ".bias")):
+                state[key] = torch.zeros(shape)
+            elif key.endswith(("weight_u", "weight_v")):
+                state[key] = torch.nn.functional.normalize(torch.randn(shape, generator=generator), dim=0)
+            else:  # convolution weights, scaled to keep activations of unit size (small for the Jacobians)
+                scale = 0.01 if key == "jacobian.weight" else math.sqrt(2.0 / math.prod(shape[1:]))
+                state[key] = torch.randn(shape, generator=generator) * scale
+        checkpoint[part] = state
+        checkpoint[f"optimizer_{part}"] = {
+            "state": {},
+            "param_groups": [{"lr": 2e-4, "betas": (0.5, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
+                              "params": list(range(len(state)))}],
+        }
+    checkpoint["epoch"] = 99
+    return checkpoint
+
+
+def save_original_checkpoint(checkpoint: dict, path: Path) -> Path:
+    """Saves as the original code did (torch 1.0: the legacy, non-zip format)."""
+    torch.save(checkpoint, path, _use_new_zipfile_serialization=False)
+    return path
