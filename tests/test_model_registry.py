@@ -168,16 +168,23 @@ def test_a_download_killed_half_way_leaves_nothing_that_loads(tmp_path, checkpoi
     assert "vox-adv-cpk.pth.tar" in result.stderr and "HF_HUB_OFFLINE=1" in result.stderr
     assert "fomm convert --model vox-adv-256 --checkpoint" in result.stderr
 
-    # Online again, it downloads (huggingface_hub starts again: its partial files are per process) and converts.
+    # Online again, from Python: it downloads (huggingface_hub starts again: its partial files are per process),
+    # converts, loads and animates.
     hub = FakeHub({hub_key(THINPLATES): checkpoint})
     try:
-        result = run("from fomm_hf.pipelines import resolve_model; print(resolve_model('vox-adv-256').folder)",
-                     hub.environment(hf_home), sha=sha256(checkpoint))
+        result = run(
+            "from fomm_hf import FOMMPipeline\n"
+            "pipe = FOMMPipeline.from_pretrained('vox-adv-256')\n"
+            f"portrait = {str(MEDIA / 'astronaut.png')!r}\n"
+            "print(pipe.image_size, pipe(portrait, [portrait] * 2, output_type='np').frames.shape)",
+            hub.environment(hf_home), sha=sha256(checkpoint),
+        )
     finally:
         hub.close()
     assert result.returncode == 0, result.stderr
     assert hub.bytes_sent == checkpoint.stat().st_size
-    assert Path(result.stdout.strip()) == hf_home / "fomm" / "vox-adv-256"
+    assert result.stdout.split()[0] == "256" and "(2, 256, 256, 3)" in result.stdout
+    assert (hf_home / "fomm" / "vox-adv-256" / "model_index.json").is_file()
 
 
 @needs(LAYOUTS)
