@@ -42,7 +42,12 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
                     elem_id="source-image",
                 )
                 crop = gr.Radio(
-                    [(label, mode) for mode, label in CROP_MODES.items()], value="centre", label="Crop the source to"
+                    [(label, mode) for mode, label in CROP_MODES.items()], value="subject", label="Animate"
+                )
+                paste_back = gr.Checkbox(
+                    value=True,
+                    label="Paste back into the whole picture",
+                    info="with the face detected: the result is your picture at its own size",
                 )
                 crop_preview = gr.Image(label="What is animated", interactive=False, height=160, elem_id="crop-preview")
             with gr.Column():
@@ -85,13 +90,15 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
                 gr.Examples(pairs, inputs=[source_image, driving_video], label=f"Examples: {CATEGORIES[category]}")
             example_groups.append((category, group))
 
-        # The crop reaches `animate` through a State, which keeps it out of the API's stable parameters.
-        crop_mode = gr.State("centre")
+        # The crop and paste-back reach `animate` through States, which keep them out of the API's stable
+        # parameters (API calls get the defaults: around the face, pasted back).
+        crop_mode, paste_back_state = gr.State("subject"), gr.State(True)
         crop.change(lambda mode: mode, crop, crop_mode, queue=False, api_visibility="private")
+        paste_back.change(lambda paste: paste, paste_back, paste_back_state, queue=False, api_visibility="private")
         gr.on(
-            [source_image.change, crop.change],
+            [source_image.change, crop.change, model.change],
             animator.preview_crop,
-            [source_image, crop],
+            [source_image, crop, model],
             crop_preview,
             concurrency_limit=None,
             api_visibility="private",
@@ -108,7 +115,8 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
         )
         animate_button.click(
             on_zero_gpu(animator.animate, animator.gpu_duration),
-            [source_image, driving_video, motion, adapt_scale, find_best_frame, fast, show_keypoints, model, crop_mode],
+            [source_image, driving_video, motion, adapt_scale, find_best_frame, fast, show_keypoints, model, crop_mode,
+             paste_back_state],
             [result_video, keypoints_video, status],
             api_name="animate",
         )

@@ -71,6 +71,13 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adapt-scale", action="store_true", help="scale the motion by the objects' relative size")
     parser.add_argument("--find-best-frame", action="store_true",
                         help="start relative motion from the driving frame whose pose is closest to the source's")
+    parser.add_argument("--framing", choices=["auto", "none"], default="auto",
+                        help="auto (default): crop the source around its subject (the face for face models; a "
+                        "body, a cartoon animal or the robot arm by zero-shot detection) and follow it through the "
+                        "driving video (what is not found goes by --fit); none: --fit only")
+    parser.add_argument("--no-paste-back", dest="paste_back", action="store_false",
+                        help="write the animated square only, at the model's size (default: pasted back into the "
+                        "whole source picture, at its size, when the source was framed)")
     parser.add_argument("--fit", choices=["crop", "pad", "stretch"], default="crop",
                         help="make non-square inputs square by centre crop (default), black padding, or stretching")
     parser.add_argument("--fast", action="store_true", help="bfloat16/float16 networks where the hardware is faster")
@@ -112,7 +119,11 @@ def run_animate(args) -> None:
         batch_size=args.batch_size,
         keypoints_path=keypoints_output,
         max_frames=args.max_frames,
+        framing=args.framing,
+        paste_back=args.paste_back,
     )
+    for note in result.framing_notes:
+        print(note)
     print(
         f"Wrote {result.output}: {result.num_frames} frames at {result.fps:.5g} fps in {result.seconds:.1f} s "
         f"({result.frames_per_second:.2f} frames/s on {result.device}, {result.dtype}; first frames written "
@@ -193,7 +204,8 @@ def run_convert(args) -> None:
         converted = convert_original_checkpoint(config, checkpoint, align_corners=args.align_corners)
         folder = write_converted_pipeline(output, converted, checkpoint.name, source=f"local file {checkpoint.name}",
                                           licence=registered.licence if registered else "",
-                                          repo_id=args.push_to_hub or str(output))
+                                          repo_id=args.push_to_hub or str(output),
+                                          category=registered.category if registered else None)
         print(f"Saved pipeline to {folder}")
     if args.push_to_hub:
         from .pipelines.folders import push_folder_to_hub

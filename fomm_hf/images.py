@@ -111,6 +111,16 @@ def prepare_image(image, size: int, fit: str = "crop", name: str = "image") -> t
     return batch
 
 
+def rgb_array(image, name: str = "image") -> np.ndarray:
+    """One image (any supported input) as uint8 RGB (H, W, 3), at its own size."""
+    batch = as_rgb_batch(image, name)
+    if batch.shape[0] != 1:
+        raise InvalidInputError(f"{name} must be one image; got a batch of {batch.shape[0]}.")
+    if batch.dtype != torch.uint8:
+        batch = (batch.clamp(0, 1) * 255).round().to(torch.uint8)
+    return batch[0].permute(1, 2, 0).contiguous().numpy()
+
+
 def as_rgb_batch(images, name: str) -> torch.Tensor:
     """An image or a batch of them -> RGB (N, 3, H, W): uint8 for 8-bit inputs, float in [0, 1] otherwise."""
     if isinstance(images, (str, Path)):

@@ -17,11 +17,12 @@ gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
 from fomm_hf import FOMMPipeline, KeypointDetector, OcclusionAwareGenerator  # noqa: E402
-from fomm_hf.app import Animator, AppSettings, ModelMenu, crop_source, find_examples  # noqa: E402
-from fomm_hf.app.cropping import FACE_MARGIN, face_detector, largest_face  # noqa: E402
+from fomm_hf.app import Animator, AppSettings, ModelMenu, find_examples, source_crop  # noqa: E402
+from fomm_hf.app.cropping import square_preview  # noqa: E402
 from fomm_hf.app.model_cache import ModelCache  # noqa: E402
 from fomm_hf.app.model_menu import menu_entry  # noqa: E402
 from fomm_hf.errors import InvalidInputError  # noqa: E402
+from fomm_hf.framing import face_detector  # noqa: E402
 from fomm_hf.pipelines.registry import CATEGORIES  # noqa: E402
 from fomm_hf.video import open_video  # noqa: E402
 
@@ -231,39 +232,46 @@ def test_uploads_over_the_size_limit_are_refused(client, files, source_image):
 # The app's logic, without a server
 
 
-def test_face_crop_without_a_face_is_an_error_the_person_sees(files, clip_with_audio):
-    PIL.Image.new("RGB", (64, 64), (128, 128, 128)).save(files / "blank.png")
-    with pytest.raises(gr.Error, match="No face was found"):
-        Animator(SETTINGS).animate(str(files / "blank.png"), str(clip_with_audio), crop="face")
+def test_a_source_without_a_face_is_animated_centred_and_the_status_says_so(files, clip_with_audio, monkeypatch):
+    PIL.Image.new("RGB", (64, 48), (128, 128, 128)).save(files / "blank.png")
+    monkeypatch.delenv("FOMM_MODEL", raising=False)  # the bundled model: cartoon faces, framed around the face
+    result, _, status = Animator(SETTINGS).animate(str(files / "blank.png"), str(clip_with_audio))
+    assert "Source: no face found: it was made square by fit=crop." in status
+    assert read_all(result).shape == (25, 64, 64, 3)  # nothing framed: nothing pasted back
 
 
-def test_crop_preview_shows_the_square_or_warns(files):
+def test_crop_preview_shows_the_square_or_the_face_found(files):
     PIL.Image.new("RGB", (100, 40)).save(files / "wide.png")
-    assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "pad").shape == (100, 100, 3)
-    assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "centre").shape == (40, 40, 3)
-    with pytest.warns(UserWarning, match="No face was found"):
-        assert Animator(SETTINGS).preview_crop(str(files / "wide.png"), "face") is None
+    animator = Animator(SETTINGS)
+    assert animator.preview_crop(str(files / "wide.png"), "pad").shape == (100, 100, 3)
+    assert animator.preview_crop(str(files / "wide.png"), "centre").shape == (40, 40, 3)
+    # No face: the centre square, which is what is animated then (gr.Info says so in the page).
+    assert animator.preview_crop(str(files / "wide.png"), "subject", "vox-256").shape == (40, 40, 3)
     PIL.Image.new("RGB", (2000, 1000)).save(files / "large.png")
-    assert Animator(SETTINGS).preview_crop(str(files / "large.png"), "centre").shape == (512, 512, 3)
+    assert animator.preview_crop(str(files / "large.png"), "centre").shape == (512, 512, 3)
+    PIL.Image.new("RGB", (20, 20)).save(files / "tiny.png")
+    with pytest.warns(UserWarning, match="at least 32 pixels"):
+        assert animator.preview_crop(str(files / "tiny.png"), "centre") is None
 
 
 @needs(MEDIA / "astronaut.png")
-def test_face_crop_is_a_square_around_the_face():
+def test_crop_preview_draws_the_square_around_the_face():
     if face_detector() is None:
         pytest.skip("no OpenCV face detector installed")
-    astronaut = np.asarray(PIL.Image.open(MEDIA / "astronaut.png").convert("RGB"))  # her face is about (225, 115)
-    centre_x, centre_y, side = largest_face(astronaut)
-    assert abs(centre_x - 225) < 20 and abs(centre_y - 115) < 20 and 70 < side < 120
-    crop = crop_source(astronaut, "face")
-    assert crop.image.shape == (round(side * FACE_MARGIN),) * 2 + (3,) and crop.fit == "crop"
+    picture = Animator(SETTINGS).preview_crop(str(MEDIA / "astronaut.png"), "subject", "vox-256")
+    assert picture.shape == (512, 512, 3)  # the whole picture, with the square drawn in orange
+    orange = np.all(picture == (255, 64, 0), axis=-1)
+    rows, columns = np.nonzero(orange)
+    assert 80 < columns.min() < 180 < 270 < columns.max() < 360 and rows.min() < 67 < 173 < rows.max()
 
 
 def test_centre_and_padded_crops_are_the_image_loaders_fits():
     image = np.zeros((40, 100, 3), np.uint8)
-    assert crop_source(image, "centre").fit == "crop" and crop_source(image, "centre").preview().shape == (40, 40, 3)
-    assert crop_source(image, "pad").fit == "pad" and crop_source(image, "pad").preview().shape == (100, 100, 3)
+    assert source_crop(image, "centre").fit == "crop" and square_preview(image, "crop").shape == (40, 40, 3)
+    assert source_crop(image, "pad").fit == "pad" and square_preview(image, "pad").shape == (100, 100, 3)
+    assert (source_crop(image, "subject").framing, source_crop(image, "centre").framing) == ("auto", "none")
     with pytest.raises(InvalidInputError, match="at least 64 pixels"):
-        crop_source(image, "centre", min_side=64)
+        source_crop(image, "centre", min_side=64)
 
 
 def test_pipelines_are_cached_per_model(tiny_model, files):
@@ -308,9 +316,9 @@ def test_each_example_pairs_a_source_and_a_driving_video_of_one_category():
     if face_detector() is None:
         pytest.skip("no OpenCV face detector installed")
     for source, driving in examples["face"]:  # real faces, in the source and in the driving video
-        assert largest_face(np.asarray(PIL.Image.open(source).convert("RGB"))) is not None
+        assert face_detector()(np.asarray(PIL.Image.open(source).convert("RGB")))
         with open_video(driving) as video:
-            found = [largest_face(frame) is not None for frame in video.frames()]
+            found = [bool(face_detector()(frame)) for frame in video.frames()]
         assert sum(found) > len(found) / 2  # the frontal-face detector misses the head when it turns
     for source, driving in examples["cartoon face"]:  # cartoon faces: the procedural ones of the bundled model
         assert Path(source).parent == Path(driving).parent == REPO_ROOT / "examples" / "cartoon-face"

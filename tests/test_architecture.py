@@ -1,7 +1,7 @@
 """The package's shape: layers that point one way, unique module names, one place that builds engines, a lazy import.
 
 Layers, bottom up: errors (with the lazy-import and config-schema helpers) → motion → models → conversion →
-image/video I/O → procedural data → animation → pipelines → evaluation → training → app / cli. A module may
+image/video I/O → procedural data → framing → animation → pipelines → evaluation → training → app / cli. A module may
 import its own package and the layers below it, never one above; and no two packages import each other, even
 within a layer.
 """
@@ -24,6 +24,7 @@ LAYERS = [
     {"conversion"},
     {"images", "pictures", "video"},
     {"procedural"},
+    {"framing"},
     {"animation"},
     {"pipelines"},
     {"evaluation"},

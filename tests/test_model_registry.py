@@ -114,8 +114,9 @@ def test_a_name_is_downloaded_converted_once_and_then_loads_offline(tmp_path, ch
     finally:
         hub.close()
     assert result.returncode == 0, result.stderr
-    with open_video(tmp_path / "result.mp4") as video:
-        assert video.size == (256, 256) and len(list(video.frames())) == 2
+    with open_video(tmp_path / "result.mp4") as video:  # the 256x256 face pasted back into the 512x512 portrait
+        assert video.size == (512, 512) and len(list(video.frames())) == 2
+    assert "Source: face found at" in result.stdout and "Driving video: the face was followed" in result.stdout
     asked = [path for method, path in hub.requests if method == "GET"]
     assert any("thinplatesv1" in path for path in asked) and any("ashpexx" in path for path in asked)
     assert "downloading its original checkpoint vox-adv-cpk.pth.tar (751 MB)" in result.stderr

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 import gradio as gr
-import numpy as np
 from gradio.utils import get_upload_folder
 
 from ..animation import resolve_device
@@ -13,7 +12,7 @@ from ..errors import InvalidInputError
 from ..images import read_image
 from ..pipelines import AnimationResult
 from ..video import open_video
-from .cropping import SourceCrop, crop_source
+from .cropping import preview, source_crop
 from .messages import shown_to_user, without_server_paths
 from .model_cache import LoadedModel, ModelCache
 from .model_menu import ModelMenu
@@ -57,19 +56,21 @@ class Animator:
             return True
         return model_category in (None, category)
 
-    def source(self, source_image: str, crop: str) -> SourceCrop:
-        """What to animate of the uploaded image file (read as ``fomm animate`` reads it)."""
-        return crop_source(read_image(source_image), crop, self.settings.min_image_side)
-
-    def preview_crop(self, source_image: Optional[str], crop: str) -> Optional[np.ndarray]:
-        """The square that will be animated, or nothing (with a warning saying why) if the crop fails."""
+    def preview_crop(self, source_image: Optional[str], crop: str, model: Optional[str] = None):
+        """What will be animated of the uploaded picture (read as ``fomm animate`` reads it): the square, or the
+        picture with the detected square drawn on it; nothing, with a warning saying why, if it cannot be used."""
         if source_image is None:
             return None
         try:
-            return self.source(source_image, crop).preview()
+            image = read_image(source_image)
+            crop = source_crop(image, crop, self.settings.min_image_side)
+            picture, note = preview(image, crop, self.menu.choose(model).category)
         except InvalidInputError as error:
             gr.Warning(without_server_paths(str(error)))
             return None
+        if note:
+            gr.Info(note)
+        return picture
 
     def animate(
         self,
@@ -81,7 +82,8 @@ class Animator:
         fast: bool = False,
         show_keypoints: bool = False,
         model: Optional[str] = None,
-        crop: str = "centre",
+        crop: str = "subject",
+        paste_back: bool = True,
         progress=gr.Progress(track_tqdm=True),  # shows the progress bars of the animation in the page
     ) -> Tuple[str, Optional[str], str]:
         """Animates the source image with the motion of the driving video.
@@ -97,6 +99,8 @@ class Animator:
             fast: reduced-precision convolutions where the hardware runs them faster.
             show_keypoints: also return source | driving with keypoints | result, side by side.
             model: one of the models the app offers (its model menu); empty for the app's default model.
+            crop: "subject" (around the face, for face models), "centre" (the centre square) or "pad" (all of it).
+            paste_back: with "subject", the result is the whole picture with the animated square pasted back.
 
         Returns:
             The result video, the keypoints video (None unless show_keypoints) and a status line.
@@ -109,27 +113,28 @@ class Animator:
                 raise InvalidInputError("No driving video: upload one or record one with the webcam.")
             if motion not in MOTION_MODES:
                 raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
-            source = self.source(source_image, crop)
+            image = read_image(source_image)
+            source = source_crop(image, crop, self.settings.min_image_side)
             frame_limit, driving_seconds = self.driving_limits(driving_video)
             loaded = self.models.get(entry)
             self.results_dir.mkdir(parents=True, exist_ok=True)
             output = self.results_dir / f"animation-{uuid.uuid4().hex[:12]}.mp4"
             result = loaded.pipe.animate_video(
-                source.image,
+                image,
                 driving_video,
                 output,
                 relative=motion == "relative",
                 adapt_scale=adapt_scale,
                 find_best_frame=find_best_frame,
                 fit=source.fit,
+                framing=source.framing,
+                paste_back=paste_back,
                 fast=fast,
                 batch_size=self.settings.batch_size,
                 keypoints_path=output.with_name(f"{output.stem}-keypoints.mp4") if show_keypoints else None,
                 max_frames=frame_limit,
             )
-        status = describe(
-            result, loaded, source, frame_limit, driving_seconds, find_best_frame and motion == "relative"
-        )
+        status = describe(result, loaded, frame_limit, driving_seconds, find_best_frame and motion == "relative")
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
 
@@ -147,7 +152,6 @@ class Animator:
 def describe(
     result: AnimationResult,
     model: LoadedModel,
-    source: SourceCrop,
     frame_limit: Optional[int],
     driving_seconds: float,
     relative_from_best: bool,
@@ -170,6 +174,5 @@ def describe(
         )
     if relative_from_best:
         lines.append(f"Relative motion from driving frame {result.initial_frame}, the closest to the source's pose.")
-    if source.note:
-        lines.append(source.note)
+    lines += result.framing_notes
     return "\n".join(lines)

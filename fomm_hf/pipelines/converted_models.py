@@ -148,6 +148,12 @@ def convert_into_cache(model: RegisteredModel, checkpoint, source, replace: bool
         except CheckpointError as error:
             raise CheckpointError(f"The checkpoint for {model.name} ({source}) cannot be converted: {error}") from None
         write_converted_pipeline(
-            folder, converted, model.checkpoint_name, source=str(source), licence=model.licence, model_name=model.name
+            folder,
+            converted,
+            model.checkpoint_name,
+            source=str(source),
+            licence=model.licence,
+            model_name=model.name,
+            category=model.category,
         )
     return folder

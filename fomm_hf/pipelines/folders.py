@@ -22,6 +22,7 @@ def write_pipeline_folder(
     discriminator=None,
     model_card: Optional[ModelCard] = None,
     extra_files: Optional[Mapping[str, str]] = None,
+    category: Optional[str] = None,
 ) -> Path:
     """Saves a ``FOMMPipeline`` folder, plus ``discriminator/`` (for fine-tuning), ``README.md`` and
     ``extra_files`` (file name -> text).
@@ -33,7 +34,7 @@ def write_pipeline_folder(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
     try:
-        FOMMPipeline(kp_detector, generator, image_size=image_size).save_pretrained(staging)
+        FOMMPipeline(kp_detector, generator, image_size=image_size, category=category).save_pretrained(staging)
         if discriminator is not None:
             discriminator.save_pretrained(staging / DISCRIMINATOR_SUBFOLDER)
         if model_card is not None:
@@ -53,7 +54,14 @@ def write_pipeline_folder(
 
 
 def write_converted_pipeline(
-    output_dir, converted, checkpoint_name: str, source: str, licence: str = "", model_name: str = "", repo_id=None
+    output_dir,
+    converted,
+    checkpoint_name: str,
+    source: str,
+    licence: str = "",
+    model_name: str = "",
+    repo_id: Optional[str] = None,
+    category: Optional[str] = None,
 ) -> Path:
     """Writes an original checkpoint, converted (a :class:`~fomm_hf.conversion.ConvertedCheckpoint`), as a pipeline
     folder, with a model card (whose example loads ``repo_id``, else ``model_name``, else the folder) and
@@ -90,6 +98,7 @@ def write_converted_pipeline(
         discriminator=converted.discriminator,
         model_card=card,
         extra_files={"conversion.json": json.dumps(provenance, indent=2) + "\n"},
+        category=category,
     )
 
 

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from ..animation import AnimationEngine, inference_dtype
 from ..errors import InvalidInputError
-from ..images import check_fit, prepare_image, prepare_images, to_uint8
+from ..framing import PasteBack, SubjectFramer
+from ..images import check_fit, prepare_image, prepare_images, rgb_array, to_uint8
 from ..models import KeypointDetector, OcclusionAwareGenerator
 from ..motion import KeypointOutput, MotionOptions, best_matching_frame
 from ..pictures import side_by_side_batch
@@ -30,6 +31,7 @@ from .registry import BUNDLED_MODEL, registered_model
 ImageInput = Union[str, os.PathLike, PIL.Image.Image, np.ndarray, torch.Tensor]
 FramesInput = Union[torch.Tensor, np.ndarray, Sequence[ImageInput]]
 OUTPUT_TYPES = ("pt", "np", "pil")
+FRAMINGS = ("auto", "none")
 
 
 @dataclass
@@ -53,6 +55,7 @@ class AnimationResult:
     device: str
     dtype: str  # the precision the networks ran in
     truncated: bool  # the driving video was longer than max_frames
+    framing_notes: List[str] = field(default_factory=list)  # what framing found in the source and driving video
 
     @property
     def frames_per_second(self) -> float:
@@ -71,6 +74,8 @@ class FOMMPipeline(DiffusionPipeline):
     Parameters:
         image_size (`int`, defaults to 256): the square resolution the models were trained at; inputs are made
             square and resized to it.
+        category (`str`, *optional*): what the models animate (a category of ``fomm_hf.pipelines.registry``,
+            e.g. "face"); :meth:`animate_video` frames inputs around the subject of a category it can detect.
 
     The pipeline runs its components through an :class:`~fomm_hf.animation.AnimationEngine` (inference copies
     with BatchNorm folded, on the components' device and dtype), built on first use and rebuilt when the
@@ -85,14 +90,24 @@ class FOMMPipeline(DiffusionPipeline):
         downloaded and converted on first use) or a Hub repository, in this order; without one, the bundled demo
         model (works offline)."""
         name = pretrained_model_name_or_path or BUNDLED_MODEL
+        registered = None
         if isinstance(name, str) and not os.path.isdir(name) and (registered := registered_model(name)):
             name = registered_model_folder(registered)
-        return super().from_pretrained(name, **kwargs)
+        pipe = super().from_pretrained(name, **kwargs)
+        if registered is not None and pipe.category is None:  # converted before categories were recorded
+            pipe.register_to_config(category=registered.category)
+        return pipe
 
-    def __init__(self, kp_detector: KeypointDetector, generator: OcclusionAwareGenerator, image_size: int = 256):
+    def __init__(
+        self,
+        kp_detector: KeypointDetector,
+        generator: OcclusionAwareGenerator,
+        image_size: int = 256,
+        category: Optional[str] = None,
+    ):
         super().__init__()
         self.register_modules(kp_detector=kp_detector, generator=generator)
-        self.register_to_config(image_size=image_size)
+        self.register_to_config(image_size=image_size, category=category)
         self._engines = {}  # inference dtype -> AnimationEngine, for the weights of _engines_fingerprint
         self._engines_fingerprint = None
         self._engines_lock = threading.Lock()  # concurrent callers (the app) build an engine once
@@ -100,6 +115,10 @@ class FOMMPipeline(DiffusionPipeline):
     @property
     def image_size(self) -> int:
         return self.config.image_size
+
+    @property
+    def category(self) -> Optional[str]:
+        return self.config.category
 
     def engine(self, fast: bool = False) -> AnimationEngine:
         """The inference engine for the components as they are now (device, dtype, weights).
@@ -222,6 +241,8 @@ class FOMMPipeline(DiffusionPipeline):
         batch_size: int = 4,
         keypoints_path: Optional[Union[str, os.PathLike]] = None,
         max_frames: Optional[int] = None,
+        framing: str = "auto",
+        paste_back: bool = True,
         progress: bool = True,
     ) -> AnimationResult:
         r"""
@@ -236,20 +257,43 @@ class FOMMPipeline(DiffusionPipeline):
             output_path: the video to write (.mp4, .mov, .mkv, .webm or .gif).
             keypoints_path: also write this side-by-side video: source | driving with keypoints | result.
             max_frames: animate at most this many driving frames (``truncated`` says whether frames were left).
+            framing: "auto" frames the source and the driving video around their subject where the model's
+                ``category`` has a detector (faces): the source is cropped to a square around its largest face,
+                and the driving video to a square that follows its face, steadily (see :mod:`fomm_hf.framing`);
+                what is not found is made square by ``fit``. "none": ``fit`` only.
+            paste_back: with a framed source, write the animated square pasted back into the whole source, at
+                its own size (else the square only, at the model's resolution).
 
         With ``find_best_frame`` a first pass detects the keypoints of every driving frame (a few numbers per
         frame, kept in memory) to choose the reference pose; the frames are decoded again for the second.
 
         Returns:
-            [`AnimationResult`]: the files written, frame count and rate, timings, device and precision.
+            [`AnimationResult`]: the files written, frame count and rate, timings, device and precision, and
+            what framing found.
         """
         start = time.perf_counter()
         check_batch_size(batch_size)
         check_fit(fit)
+        if framing not in FRAMINGS:
+            raise InvalidInputError(f"framing must be one of {', '.join(FRAMINGS)}; got {framing!r}.")
         output_path = check_output_path(output_path)
         keypoints_path = None if keypoints_path is None else check_output_path(keypoints_path)
         if max_frames is not None and max_frames < 1:
             raise InvalidInputError(f"max_frames must be at least 1; got {max_frames}.")
+        framer = SubjectFramer(self.category) if framing == "auto" else None
+        notes = []  # what framing found, or did instead
+        if framing == "auto" and not framer.available:
+            notes.append(f"{framer.note}: the source and the driving video were made square by fit={fit}.")
+            framer = None
+        pasted = None  # the PasteBack of a framed source, if the result is pasted back
+        if framer is not None:
+            whole_source = rgb_array(source_image, "source_image")
+            framed = framer.frame_source(whole_source)
+            notes.append(framed.note if framed.square else f"{framed.note}: it was made square by fit={fit}.")
+            if framed.square is not None:
+                source_image = framed.square.crop(whole_source)
+                if paste_back:
+                    pasted = PasteBack(whole_source, framed.square)
         source_image = self.prepare_source(source_image, fit)
         engine = self.engine(fast)
         source = engine.encode_source(source_image)
@@ -257,11 +301,26 @@ class FOMMPipeline(DiffusionPipeline):
 
         with open_video(driving_video) as video:
             total = video.num_frames if max_frames is None else min(video.num_frames, max_frames)
+            track = None
+            if framer is not None:  # a first pass finds the subject's square in every frame
+                with self._progress(total, "Following the subject", progress) as bar:
+                    track = framer.follow(bar_through(itertools.islice(video.frames(), max_frames), bar), video.fps)
+                if track is None:
+                    notes.append(f"Driving video: no {framer.subject} found; it was made square by fit={fit}.")
+                elif not track.reliable:
+                    notes.append(f"{track.summary(framer.subject)}; it was made square by fit={fit}.")
+                    track = None
+                else:
+                    notes.append(track.summary(framer.subject))
 
             def driving_batches():
                 frames = itertools.islice(video.frames(), max_frames)
+                if track is not None:
+                    squares = itertools.chain(track.squares, itertools.repeat(track.squares[-1]))
+                    frames = (square.crop(frame) for frame, square in zip(frames, squares))
                 for batch in iter_batches(frames, batch_size):
-                    yield prepare_images(np.stack(batch), self.image_size, fit, "the driving video")
+                    images = batch if track is not None else np.stack(batch)  # framed crops differ in size
+                    yield prepare_images(images, self.image_size, fit, "the driving video")
 
             kp_detected, initial_frame = None, 0
             if find_best_frame:
@@ -297,7 +356,7 @@ class FOMMPipeline(DiffusionPipeline):
                 with self._progress(total, "Animating", progress) as bar:
                     for results in engine.animate(source, driving_keypoints(), motion, kp_initial):
                         frames, kp = pending.popleft()
-                        writer.write(results)
+                        writer.write(results if pasted is None else pasted(results))
                         if keypoints_writer is not None:
                             keypoints_writer.write(side_by_side_batch(source_image[0], frames, kp.value, results))
                         if written == 0:
@@ -318,6 +377,7 @@ class FOMMPipeline(DiffusionPipeline):
             device=str(engine.device),
             dtype=str(engine.dtype).removeprefix("torch."),
             truncated=max_frames is not None and video.num_frames > max_frames,
+            framing_notes=notes,
         )
 
     def _progress(self, total: int, description: str, enabled: bool):
@@ -325,6 +385,13 @@ class FOMMPipeline(DiffusionPipeline):
         options = {"total": total, "desc": description, "unit": "frame", **getattr(self, "_progress_bar_config", {})}
         options["disable"] = not enabled or options.get("disable", False)
         return tqdm(**options)
+
+
+def bar_through(frames, bar):
+    """``frames``, counting each on the progress ``bar``."""
+    for frame in frames:
+        yield frame
+        bar.update(1)
 
 
 def weights_fingerprint(*models: torch.nn.Module) -> tuple:
