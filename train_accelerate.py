@@ -8,6 +8,7 @@ See README.md ("Training") for multi-GPU and multi-node launches.
 """
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -35,7 +36,8 @@ def main(argv=None) -> int:
         trainer = Trainer(config, training_arguments(args, command=shlex.join(["python", *sys.argv])))
         folder = trainer.train()
     except FOMMError as error:
-        print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
+        if os.environ.get("LOCAL_RANK", "0") == "0":  # once, not once per process
+            print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     if trainer.accelerator.is_main_process:
         print(f"Saved the trained pipeline to {folder}")

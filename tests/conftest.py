@@ -3,6 +3,7 @@ import os
 # Tests never reach the Hub: everything they load is generated here or shipped with the project.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.umask(0o022)  # the usual one: what the project writes must get the user's permissions (test_training, ...)
 
 from pathlib import Path  # noqa: E402
 
@@ -23,6 +24,13 @@ TINY_GENERATOR = dict(
     num_bottleneck_blocks=1,
     dense_motion_params=dict(block_expansion=4, max_features=16, num_blocks=2, scale_factor=0.5),
 )
+
+
+def modes_under(folder: Path) -> dict:
+    """The permission bits of the folders and files under ``folder`` (itself included)."""
+    paths = [folder, *folder.rglob("*")]
+    return {"folders": {p.stat().st_mode & 0o777 for p in paths if p.is_dir()},
+            "files": {p.stat().st_mode & 0o777 for p in paths if p.is_file()}}
 
 
 def needs(path: Path):

@@ -18,7 +18,7 @@ from .conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "fomm_hf"
 LAYERS = [
-    {"errors", "lazy", "schema"},
+    {"errors", "lazy", "permissions", "schema"},
     {"motion"},
     {"models"},
     {"conversion"},

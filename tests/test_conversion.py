@@ -14,7 +14,7 @@ from fomm_hf.conversion.original import load_original_state_dict
 from fomm_hf.errors import CheckpointError, InvalidInputError
 from fomm_hf.models import ModelConfig
 
-from .conftest import REFERENCE, needs
+from .conftest import REFERENCE, modes_under, needs
 from .fake_hub import LAYOUTS, original_checkpoint
 
 CONFIG = REFERENCE / "config.yaml"
@@ -55,7 +55,7 @@ def test_cli_converts_to_a_pipeline_folder(tmp_path):
     assert {p.name for p in output.iterdir()} == {"model_index.json", "kp_detector", "generator", "discriminator",
                                                   "README.md", "conversion.json"}
     assert not list(tmp_path.glob(".converted-*")), "staging folder left behind"
-    assert output.stat().st_mode & 0o055 == 0o055, "the folder must be readable by others (umask 022)"
+    assert modes_under(output) == {"folders": {0o755}, "files": {0o644}}  # the user's umask, 022 in the tests
     provenance = json.loads((output / "conversion.json").read_text())
     assert provenance["checkpoint"] == "checkpoint.pth.tar" and provenance["align_corners"] is False
     pipe = FOMMPipeline.from_pretrained(output)

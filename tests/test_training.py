@@ -4,6 +4,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -48,8 +49,9 @@ from fomm_hf.training.training_config import (
     ResizeParams,
 )
 from fomm_hf.training.vgg import Vgg19Features
+from fomm_hf.video import open_video
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, modes_under
 from .training_data import moving_disc_clip, write_dataset
 
 CONFIG = REPO_ROOT / "configs" / "test-tiny.yaml"
@@ -86,14 +88,15 @@ def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path, kp_d
     config = CONFIG if kp_detector_trains else config_with(tmp_path, "lr_kp_detector: 0")
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
                str(free_port()), TRAIN[1], "--config", str(config), "--data_dir", str(dataset_root),
-               "--output_dir", str(output), "--max_steps", "3", "--batch_size", "2", "--perceptual-backbone", "random",
+               "--output_dir", str(output), "--max_steps", "8", "--batch_size", "2", "--perceptual-backbone", "random",
                "--log_every", "1"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     log = log_of(output)
     assert "world size 2" in log
     assert "weights identical across 2 processes: True" in log
-    assert "step 3 " in log
+    # --max_steps means it: 8 steps, past the config's 2 epochs (12 items per epoch: 3 steps of 2 x 2 processes)
+    assert "step 8 epoch 2 " in log and "step 9 " not in log
 
     pipe = FOMMPipeline.from_pretrained(output / "pipeline")
     pipe.set_progress_bar_config(disable=True)
@@ -115,6 +118,23 @@ def snapshot(trainer: Trainer) -> dict:
         "optimizers": [o.state_dict() for o in trainer.optimizers],
         "step": trainer.state.step,
     }
+
+
+def test_max_steps_runs_exactly_that_many_steps_over_as_many_epochs_as_needed(dataset_root, tmp_path):
+    config = load_training_config(CONFIG)  # 2 epochs of 12 items: 6 steps of 2 per epoch in one process
+    trainer = Trainer(config, training_args(tmp_path / "long", dataset_root, max_steps=14, checkpoint_every=0))
+    trainer.train()
+    assert (trainer.state.step, trainer.state.epoch) == (14, 2) and "step 14 epoch 2 " in log_of(tmp_path / "long")
+    by_epochs = Trainer(config, training_args(tmp_path / "epochs", dataset_root, checkpoint_every=0))
+    by_epochs.train()
+    assert (by_epochs.state.step, by_epochs.state.epoch) == (12, 2)  # no --max_steps: the config's epochs
+
+
+def test_training_outputs_have_the_users_permissions(dataset_root, tmp_path):
+    config = load_training_config(CONFIG)  # under umask 022 (conftest)
+    arguments = training_args(tmp_path / "run", dataset_root, max_steps=1, checkpoint_every=1, image_every=1)
+    Trainer(config, arguments).train()
+    assert modes_under(tmp_path / "run") == {"folders": {0o755}, "files": {0o644}}
 
 
 def test_resume_continues_step_count_optimizer_state_and_weights(dataset_root, tmp_path):
@@ -440,3 +460,23 @@ def test_augmentation_keeps_shapes_and_ranges():
             assert out.shape == clip.shape and 0 <= out.min() and out.max() <= 1
     torch.testing.assert_close(adjust_hue(clip, 0.0), clip, atol=1e-5, rtol=0)
     torch.testing.assert_close(adjust_hue(adjust_hue(clip, 0.3), -0.3), clip, atol=1e-4, rtol=0)
+
+
+def test_the_readme_training_quick_start_runs_as_written(tmp_path):
+    """The README's block, line by line, in a fresh folder holding what a clone has (no data/, no runs/);
+    ``fomm`` and ``python`` are this interpreter's."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = readme.split("<!-- tests/test_training.py runs this block as written -->\n```bash\n", 1)[1]
+    commands = block.split("\n```", 1)[0].splitlines()
+    assert len(commands) == 3
+    for name in ("configs", "examples", "train_accelerate.py"):
+        (tmp_path / name).symlink_to(REPO_ROOT / name)
+    for command in commands:
+        words = shlex.split(command)
+        words = [sys.executable, "-m", "fomm_hf", *words[1:]] if words[0] == "fomm" else [sys.executable, *words[1:]]
+        result = subprocess.run(words, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+    log = log_of(tmp_path / "runs" / "test-tiny")
+    assert "step 20 " in log and "step 21 " not in log
+    with open_video(tmp_path / "runs" / "test-tiny" / "result.mp4") as video:
+        assert video.num_frames == 64

@@ -1,7 +1,6 @@
 """Writing pipeline folders (atomically, with model card and discriminator) and sharing them on the Hub."""
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import Mapping, Optional
 
 from huggingface_hub import ModelCard, create_repo, upload_folder
 
+from ..permissions import give_ordinary_permissions
 from .pipeline_fomm import FOMMPipeline
 
 DISCRIMINATOR_SUBFOLDER = "discriminator"
@@ -41,9 +41,7 @@ def write_pipeline_folder(
             model_card.save(staging / "README.md")
         for name, text in (extra_files or {}).items():
             (staging / name).write_text(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private
+        give_ordinary_permissions(staging)  # mkdtemp makes it private, safetensors its files
         if output_dir.exists():
             shutil.rmtree(output_dir)
         staging.rename(output_dir)

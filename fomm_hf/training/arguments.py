@@ -28,7 +28,10 @@ class TrainingArguments:
 
     output_dir: str = option(help_text="checkpoints, logs, pictures and the final pipeline")
     data_dir: Optional[str] = option(None, "dataset root with train/ and test/ (overrides dataset_params.root_dir)")
-    max_steps: Optional[int] = option(None, "stop after this many optimizer steps (default: the config's epochs)")
+    max_steps: Optional[int] = option(
+        None, "train for exactly this many optimizer steps, over as many epochs as needed (default: the config's "
+        "epochs)"
+    )
     batch_size: Optional[int] = option(None, "per process (default: the config's)")
     gradient_accumulation_steps: int = option(1, "micro-batches per optimizer step")
     checkpoint_every: int = option(500, "steps between checkpoints (0: only at the end)")

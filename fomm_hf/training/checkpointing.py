@@ -13,6 +13,8 @@ from typing import Optional, Union
 
 from accelerate import Accelerator
 
+from ..permissions import give_ordinary_permissions
+
 PathLike = Union[str, os.PathLike]
 CHECKPOINT_PATTERN = re.compile(r"^checkpoint-(\d+)$")
 
@@ -43,6 +45,7 @@ def save_checkpoint(accelerator: Accelerator, output_dir: PathLike, step: int, k
     accelerator.save_state(str(staging))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        give_ordinary_permissions(staging)  # safetensors writes its files private
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)

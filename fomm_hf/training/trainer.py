@@ -179,7 +179,9 @@ class Trainer:
         return training_step(self.accelerator, self.objective, self.optimizers, self.models, batch)
 
     def train(self) -> Path:
-        """Trains up to max_steps (or the config's epochs), then saves and returns OUTPUT_DIR/pipeline."""
+        """Trains for ``--max_steps`` optimizer steps, over as many epochs as that takes (the learning-rate schedule
+        still follows epochs, as the config's milestones say), or else for the config's ``num_epochs``; then saves
+        and returns OUTPUT_DIR/pipeline."""
         accelerator, state, args = self.accelerator, self.state, self.args
         if args.resume:
             self.resume()
@@ -191,7 +193,7 @@ class Trainer:
         progress = tqdm(total=self.max_steps, initial=state.step, desc="Training", unit="step",
                         disable=not accelerator.is_local_main_process)
         start, start_step = time.perf_counter(), state.step
-        while state.step < self.max_steps and state.epoch < self.num_epochs:
+        while state.step < self.max_steps and (args.max_steps or state.epoch < self.num_epochs):
             loader = self.dataloader
             if state.batches_in_epoch:  # resumed in the middle of an epoch
                 loader = accelerator.skip_first_batches(self.dataloader, state.batches_in_epoch)
@@ -215,7 +217,7 @@ class Trainer:
                     save_checkpoint(accelerator, self.output_dir, state.step, keep=args.checkpoints_to_keep)
                 if state.step >= self.max_steps:
                     break
-            else:
+            if state.batches_in_epoch >= len(self.dataloader):  # the epoch is complete (its last step included)
                 state.epoch += 1
                 state.batches_in_epoch = 0
                 for scheduler in self.schedulers:

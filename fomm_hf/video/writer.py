@@ -12,6 +12,7 @@ import torch
 
 from ..errors import InvalidInputError
 from ..images import to_uint8
+from ..permissions import give_ordinary_permissions
 from .ffmpeg import ffmpeg_command, fps_as_fraction, probe_media, run_ffmpeg
 
 
@@ -113,7 +114,7 @@ class VideoWriter:
             if self._encoder.returncode != 0:
                 raise RuntimeError(f"ffmpeg failed to encode {self.path}: {self._encoder_errors()}")
             video = self._encoder_output if self.audio_source is None else self._add_audio(self._encoder_output)
-            os.chmod(video, 0o666 & ~current_umask())  # mkstemp makes private files; results are ordinary files
+            give_ordinary_permissions(video)  # mkstemp makes private files
             os.replace(video, self.path)
         finally:
             self.discard()
@@ -223,9 +224,3 @@ def check_output_path(path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InvalidInputError(f"Cannot write {path}: the folder {folder} is not writable.")
     return path
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
