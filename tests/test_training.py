@@ -130,6 +130,21 @@ def test_max_steps_runs_exactly_that_many_steps_over_as_many_epochs_as_needed(da
     assert (by_epochs.state.step, by_epochs.state.epoch) == (12, 2)  # no --max_steps: the config's epochs
 
 
+def test_gradient_accumulation_counts_optimizer_steps_and_pushes_the_result(dataset_root, tmp_path, monkeypatch):
+    from fomm_hf.training import trainer as trainer_module
+
+    pushed = []
+    monkeypatch.setattr(trainer_module, "push_folder_to_hub", lambda folder, repo_id: pushed.append((folder, repo_id)))
+    config = load_training_config(CONFIG)  # 12 items per epoch: 6 micro-batches of 2
+    arguments = training_args(tmp_path, dataset_root, max_steps=3, gradient_accumulation_steps=2, checkpoint_every=0,
+                              push_to_hub="someone/fomm-tiny")
+    trainer = Trainer(config, arguments)
+    folder = trainer.train()
+    assert (trainer.state.step, trainer.state.epoch) == (3, 1)  # 3 optimizer steps of 2 micro-batches: one epoch
+    assert pushed == [(folder, "someone/fomm-tiny")]
+    assert 'from_pretrained("someone/fomm-tiny")' in (folder / "README.md").read_text()
+
+
 def test_training_outputs_have_the_users_permissions(dataset_root, tmp_path):
     config = load_training_config(CONFIG)  # under umask 022 (conftest)
     arguments = training_args(tmp_path / "run", dataset_root, max_steps=1, checkpoint_every=1, image_every=1)
