@@ -138,7 +138,6 @@ class Animator:
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
 
-
     def gpu_duration(self, source_image, driving_video, *args, **kwargs) -> float:
         """Seconds of GPU time to ask a ZeroGPU Space for this animation (given the same arguments)."""
         try:

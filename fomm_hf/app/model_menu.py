@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..errors import InvalidInputError
-from ..pipelines.loading import MODEL_ENV_VAR
+from ..pipelines.loading import MODEL_ENV_VAR, ResolvedModel
 from ..pipelines.registry import BUNDLED_MODEL, MODELS, registered_model
 
 DEFAULT_OFFER = [name for name, model in MODELS.items() if model.category == "face" or not model.is_original]
@@ -31,7 +31,7 @@ def menu_entry(model: Optional[str]) -> MenuEntry:
     name = model or os.environ.get(MODEL_ENV_VAR) or str(BUNDLED_MODEL)
     folder = Path(name).expanduser()
     if folder.is_dir():
-        registered = next((m for m in MODELS.values() if m.folder and m.folder == folder.resolve()), None)
+        registered = ResolvedModel(name, folder.resolve()).registered
         return MenuEntry(folder.resolve().name, model, registered.category if registered else None)
     registered = registered_model(name)
     return MenuEntry(name, model, registered.category if registered else None)

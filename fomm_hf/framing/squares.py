@@ -88,9 +88,8 @@ class Square:
         """The square's pixels of ``image`` (H, W, C): (side, side, C), the image's edge pixels repeated where the
         square leaves it."""
         height, width = image.shape[:2]
+        if self.left >= 0 and self.top >= 0 and self.left + self.side <= width and self.top + self.side <= height:
+            return image[self.top : self.top + self.side, self.left : self.left + self.side]
         rows = np.clip(np.arange(self.top, self.top + self.side), 0, height - 1)
         columns = np.clip(np.arange(self.left, self.left + self.side), 0, width - 1)
-        inside = self.left >= 0 and self.top >= 0 and self.left + self.side <= width and self.top + self.side <= height
-        if inside:
-            return image[self.top : self.top + self.side, self.left : self.left + self.side]
         return image[rows[:, None], columns[None, :]]

@@ -129,7 +129,3 @@ def registered_model(name: str) -> Optional[RegisteredModel]:
     """The registered model called ``name``, or None."""
     return MODELS.get(name)
 
-
-def category_of(folder: Path) -> Optional[str]:
-    """The category of the registered model shipped in ``folder``, or None."""
-    return next((model.category for model in MODELS.values() if model.folder == folder), None)
