@@ -11,12 +11,16 @@ import argparse
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from fomm_hf.errors import FOMMError, OneLineErrorParser
 from fomm_hf.training.arguments import add_training_arguments, training_arguments
 
 PROG = "train_accelerate.py"
+# Under torchrun or accelerate launch, the first process to fail makes the launcher stop the others: the ones
+# that do not print wait this long, so that the one that prints (local rank 0) is the first to exit.
+LAUNCHER_GRACE_SECONDS = 5
 
 
 def main(argv=None) -> int:
@@ -38,6 +42,8 @@ def main(argv=None) -> int:
     except FOMMError as error:
         if os.environ.get("LOCAL_RANK", "0") == "0":  # once, not once per process
             print(f"{PROG}: error: {' '.join(str(error).split())}", file=sys.stderr)
+        else:  # the other processes meet the same error: the launcher stops them when the first one exits
+            time.sleep(LAUNCHER_GRACE_SECONDS)
         return 2
     if trainer.accelerator.is_main_process:
         print(f"Saved the trained pipeline to {folder}")

@@ -345,6 +345,53 @@ def run_reconstruct(args) -> None:
           f"{results['num_videos']} videos")
 
 
+# fomm prepare-data ---------------------------------------------------------------------------------------------
+
+
+def add_prepare_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from .pipelines.registry import CATEGORIES
+    from .preparation.preparation_settings import CLIP_FORMATS, PreparationSettings
+
+    defaults = PreparationSettings()
+    parser.add_argument("--input", required=True, help="folder of raw videos (any depth; ID#name.mp4 or ID/.../x.mp4 "
+                        "name the identity, which decides the train/test split)")
+    parser.add_argument("--output", required=True,
+                        help="dataset folder to write, or to resume (train/, test/, index.csv, preparation.json)")
+    parser.add_argument("--category", default=defaults.category, choices=list(CATEGORIES),
+                        help=f"the subject to find (default {defaults.category})")
+    parser.add_argument("--size", type=positive_int, default=defaults.size,
+                        help=f"side of the clips' frames in pixels (default {defaults.size})")
+    parser.add_argument("--format", dest="clip_format", default=defaults.clip_format, choices=CLIP_FORMATS,
+                        help=f"a folder of png or jpg frames per clip, or an mp4 file (default {defaults.clip_format})")
+    parser.add_argument("--min-frames", type=positive_int, default=defaults.min_frames,
+                        help=f"shortest clip kept, in frames (default {defaults.min_frames})")
+    parser.add_argument("--min-side", type=positive_int,
+                        help="smallest crop kept, in the video's pixels (default: half of --size)")
+    parser.add_argument("--min-sharpness", type=float, default=defaults.min_sharpness,
+                        help=f"least sharpness kept (variance of the Laplacian; default {defaults.min_sharpness:g})")
+    parser.add_argument("--test-fraction", type=float, default=defaults.test_fraction,
+                        help=f"fraction of the identities for test/ (default {defaults.test_fraction:g})")
+
+
+def run_prepare_data(args) -> None:
+    from .preparation import PreparationSettings, prepare_dataset
+
+    settings = PreparationSettings(args.category, args.size, args.clip_format, args.min_frames, args.min_side,
+                                   args.min_sharpness, args.test_fraction)
+    start = time.perf_counter()
+    summary = prepare_dataset(args.input, args.output, settings)
+    dropped = ", ".join(f"{count} {reason}" for reason, count in summary["dropped"].items())
+    print(f"Prepared {args.output} from {summary['videos']} videos in {time.perf_counter() - start:.1f} s: "
+          f"{summary['clips']['train']} train and {summary['clips']['test']} test clips ({summary['frames']} frames) "
+          f"of {summary['tubes']} subject tubes found; dropped: {dropped}.")
+    if summary["centre_error"]["mean"] is not None:
+        print(f"  The subject's centre is {summary['centre_error']['mean']:.1%} of the clip's side from its centre on "
+              f"average ({summary['centre_error']['worst']:.1%} at worst).")
+    for video, message in summary["unreadable"].items():
+        print(f"  skipped {video}: {message}")
+    print(f"  where each clip came from: {args.output}/index.csv; settings and summary: {args.output}/preparation.json")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 COMMANDS = {  # name -> (add_arguments, run, help)
@@ -357,6 +404,8 @@ COMMANDS = {  # name -> (add_arguments, run, help)
                     "evaluate a model by reconstructing a dataset's test videos (the paper's protocol)"),
     "procedural-data": (add_procedural_data_arguments, run_procedural_data,
                         "write a dataset of procedural videos with ground truth, in the original layout"),
+    "prepare-data": (add_prepare_data_arguments, run_prepare_data,
+                     "cut raw videos into square training clips of their subject, split by identity"),
 }
 
 

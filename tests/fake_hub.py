@@ -11,6 +11,7 @@ import http.server
 import json
 import math
 import re
+import socket
 import threading
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -146,3 +147,10 @@ def save_original_checkpoint(checkpoint: dict, path: Path) -> Path:
     """Saves as the original code did (torch 1.0: the legacy, non-zip format)."""
     torch.save(checkpoint, path, _use_new_zipfile_serialization=False)
     return path
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 where nothing listens (it was free a moment ago): a Hub that cannot be reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,9 +1,9 @@
 """The package's shape: layers that point one way, unique module names, one place that builds engines, a lazy import.
 
-Layers, bottom up: errors (with the lazy-import and config-schema helpers) → motion → models → conversion →
-image/video I/O → procedural data → framing → animation → pipelines → evaluation → training → app / cli. A module may
-import its own package and the layers below it, never one above; and no two packages import each other, even
-within a layer.
+Layers, bottom up: errors (with the lazy-import, config-schema, permission and Hub-access helpers) → motion →
+models → conversion → image/video I/O → procedural data → framing → animation → pipelines → evaluation →
+training and data preparation → app / cli. A module may import its own package and the layers below it, never
+one above; and no two packages import each other, even within a layer.
 """
 
 import ast
@@ -18,7 +18,7 @@ from .conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "fomm_hf"
 LAYERS = [
-    {"errors", "lazy", "permissions", "schema"},
+    {"errors", "hub_access", "lazy", "permissions", "schema"},
     {"motion"},
     {"models"},
     {"conversion"},
@@ -28,7 +28,7 @@ LAYERS = [
     {"animation"},
     {"pipelines"},
     {"evaluation"},
-    {"training"},
+    {"training", "preparation"},
     {"app", "cli", "convert", "__main__", "__init__"},
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}

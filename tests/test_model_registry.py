@@ -20,12 +20,13 @@ from huggingface_hub import constants
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.errors import InvalidInputError
+from fomm_hf.hub_access import hub_is_reachable
 from fomm_hf.pipelines import resolve_model
 from fomm_hf.pipelines.registry import CATEGORIES, MODELS, registered_model
 from fomm_hf.video import open_video
 
 from .conftest import MEDIA, REPO_ROOT, needs
-from .fake_hub import LAYOUTS, FakeHub, original_checkpoint, save_original_checkpoint, sha256
+from .fake_hub import LAYOUTS, FakeHub, closed_port, original_checkpoint, save_original_checkpoint, sha256
 
 VOX_ADV = registered_model("vox-adv-256")
 SPACE, MODEL_REPO, THINPLATES = VOX_ADV.mirrors
@@ -224,6 +225,24 @@ def test_offline_with_nothing_cached_names_the_file_and_the_command(tmp_path, mo
     assert "fomm convert --model vox-256 --checkpoint PATH/vox-cpk.pth.tar" in message
     with pytest.raises(InvalidInputError, match="did you mean 'vox-adv-256'"):
         resolve_model("vox-adv")
+
+
+def test_without_network_the_download_fails_at_once_instead_of_retrying(tmp_path, monkeypatch):
+    """Online, but the Hub cannot be reached (here: a closed port; on a machine without network, a name that
+    does not resolve): huggingface_hub would retry for about 25 s; the answer comes in a few seconds."""
+    monkeypatch.setenv("FOMM_CACHE", str(tmp_path / "fomm"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    hub_is_reachable.cache_clear()
+    start = time.monotonic()
+    try:
+        with pytest.raises(InvalidInputError, match="cannot reach the Hub") as error:
+            FOMMPipeline.from_pretrained("vox-256")
+    finally:
+        hub_is_reachable.cache_clear()
+    assert time.monotonic() - start < 5
+    assert "fomm convert --model vox-256 --checkpoint PATH/vox-cpk.pth.tar" in str(error.value)
 
 
 def test_a_local_folder_named_like_a_registered_model_wins(tmp_path, monkeypatch, tiny_pipeline):

@@ -52,6 +52,7 @@ from fomm_hf.training.vgg import Vgg19Features
 from fomm_hf.video import open_video
 
 from .conftest import REPO_ROOT, modes_under
+from .fake_hub import closed_port
 from .training_data import moving_disc_clip, write_dataset
 
 CONFIG = REPO_ROOT / "configs" / "test-tiny.yaml"
@@ -103,6 +104,20 @@ def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path, kp_d
     frames = torch.from_numpy(moving_disc_clip(7, 4, 64)).permute(0, 3, 1, 2).float() / 255
     animated = pipe(frames[0], frames).frames
     assert animated.shape == (4, 3, 64, 64) and torch.isfinite(animated).all()
+
+
+def test_two_processes_without_a_dataset_say_so_once_before_the_launchers_report(tmp_path):
+    """Under torchrun the first process to fail makes the launcher stop the others: the message comes once, from
+    local rank 0, before torchrun's own report of the failure, and no process group was started."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), TRAIN[1], "--config", str(CONFIG), "--data_dir", str(tmp_path / "no-data"),
+               "--output_dir", str(tmp_path / "run"), "--perceptual-backbone", "random"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    message = f"train_accelerate.py: error: {tmp_path / 'no-data'} must contain train/ and test/ folders"
+    assert result.stderr.count(message) == 1
+    assert result.stderr.index(message) < result.stderr.index("ChildFailedError")
+    assert "exitcode  : 2" in result.stderr and not (tmp_path / "run").exists()
 
 
 def training_args(output_dir, dataset_root, **overrides) -> TrainingArguments:
@@ -303,14 +318,23 @@ def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_ro
     assert all(torch.equal(a, b) for a, b in zip(resumed.ema.shadow_params, trainer.ema.shadow_params))
 
 
-def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path):
-    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path),
-                             "--max_steps", "1"], capture_output=True, text=True, env={**os.environ,
-                                                                                     "HF_HUB_OFFLINE": "1"})
+@pytest.mark.parametrize("network", ["offline", "unreachable"])
+def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path, network):
+    """With HF_HUB_OFFLINE=1, and online where the Hub cannot be reached (huggingface_hub alone would retry for
+    about 25 s): one message, at once, that says what to do."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    if network == "unreachable":
+        env.update(HF_HUB_OFFLINE="0", HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
+    start = time.monotonic()
+    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path / "run"),
+                             "--max_steps", "1"], capture_output=True, text=True, env=env)
     assert result.returncode == 2
     assert "VGG19 ImageNet weights are not available" in result.stderr
     assert "--perceptual-backbone random" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "Retrying" not in result.stderr
+    assert time.monotonic() - start < 20
+    if network == "unreachable":
+        assert "cannot reach the Hub" in result.stderr
 
 
 # Losses --------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ..errors import CheckpointError, InvalidInputError
+from ..hub_access import hub_is_reachable
 from .registry import RegisteredModel
 
 CACHE_ENV_VAR = "FOMM_CACHE"
@@ -74,6 +75,9 @@ def download_checkpoint(model: RegisteredModel):
     failures = []
     # Copies already in the Hub cache first (no server contacted), then downloads, mirror after mirror.
     for local_files_only in (True,) if offline else (True, False):
+        if not local_files_only and not hub_is_reachable():
+            failures.append(f"cannot reach the Hub ({constants.ENDPOINT})")
+            break
         if not local_files_only:
             tell(f"{model.name}: first use here: downloading its original checkpoint {model.checkpoint_name} "
                  f"({model.checkpoint_megabytes} MB) from the Hub")

@@ -5,6 +5,7 @@ An entry is a video file (.mp4, .gif, .mov, ...), a folder of frames, or a horiz
 an identity first, then one of its chunks, so that identities with many chunks do not dominate.
 """
 
+import itertools
 import random
 from pathlib import Path
 from typing import Optional, Tuple
@@ -33,7 +34,7 @@ def decode_frames(path: Path, frame_shape, frame_indices=None) -> np.ndarray:
     """Frames of a dataset entry as stored, (T, H, W, 3) uint8.
 
     ``frame_indices`` selects frames (in the given order); None keeps all. For folders only the selected
-    frames are read.
+    frames are read, and a video file is decoded up to the last of them.
     """
     if path.is_dir():
         files = list_frames(path)
@@ -42,10 +43,14 @@ def decode_frames(path: Path, frame_shape, frame_indices=None) -> np.ndarray:
     if path.suffix.lower() in STRIP_EXTENSIONS:
         strip = read_image(path)  # (H, T * W, 3): frames side by side
         frames = strip.reshape(strip.shape[0], -1, frame_shape[1], 3).transpose(1, 0, 2, 3)
-    else:
-        with open_video(path) as video:
-            frames = np.stack(list(video.frames()))
-    return frames if frame_indices is None else frames[list(frame_indices)]
+        return frames if frame_indices is None else frames[list(frame_indices)]
+    with open_video(path) as video:
+        if frame_indices is None:
+            return np.stack(list(video.frames()))
+        decoded = list(itertools.islice(video.frames(), max(frame_indices) + 1))
+    if len(decoded) <= max(frame_indices):
+        raise InvalidInputError(f"{path} has fewer than {max(frame_indices) + 1} frames.")
+    return np.stack([decoded[i] for i in frame_indices])
 
 
 def to_clip(frames: np.ndarray, frame_shape) -> torch.Tensor:
@@ -105,6 +110,7 @@ class FramesDataset(Dataset):
         # Every training entry decoded once and kept (in each data-loading process): for small datasets, where
         # decoding a whole video for two of its frames costs a noticeable part of a training step.
         self.cached_frames = {} if cache_frames and is_train else None
+        self.frame_counts = {}  # path -> number of frames, counted once (a video file is decoded to count them)
         if self.id_sampling:
             self.ids = sorted({p.name.split("#")[0] for p in self.entries})
             self.chunks = {i: [p for p in self.entries if p.name.split("#")[0] == i] for i in self.ids}
@@ -127,7 +133,9 @@ class FramesDataset(Dataset):
     def pick_frames(self, path: Path) -> np.ndarray:
         """Two random frames of an entry (with replacement, as the original) in time order, (2, H, W, 3) uint8."""
         if self.cached_frames is None:
-            frame_indices = sorted(random.choices(range(count_frames(path, self.frame_shape)), k=2))
+            if path not in self.frame_counts:
+                self.frame_counts[path] = count_frames(path, self.frame_shape)
+            frame_indices = sorted(random.choices(range(self.frame_counts[path]), k=2))
             return decode_frames(path, self.frame_shape, frame_indices)
         if path not in self.cached_frames:
             self.cached_frames[path] = decode_frames(path, self.frame_shape)

@@ -72,6 +72,7 @@ class Trainer:
         self.config, self.args = config, args
         self.output_dir = Path(args.output_dir)
         params = config.train_params
+        dataset = build_train_dataset(config, args.data_dir)  # a missing or empty dataset: before any process group
         self.accelerator = build_accelerator(args)
         set_seed(args.seed, device_specific=True)
 
@@ -80,7 +81,6 @@ class Trainer:
         optimizers = build_optimizers(models, params)
         schedulers = build_schedulers(optimizers, params)
         self.batch_size = args.batch_size or params.batch_size
-        dataset = build_train_dataset(config, args.data_dir)
         dataloader = build_dataloader(dataset, self.batch_size, args.num_workers, self.accelerator.num_processes)
         self.prepare(models, optimizers, schedulers, dataloader)
 

@@ -16,6 +16,7 @@ from safetensors import safe_open
 from torch import nn
 
 from ..errors import CheckpointError
+from ..hub_access import hub_is_reachable
 from .arguments import DEFAULT_VGG19_REPO
 
 # Output channels of the 16 convolutions, "M" for 2x2 max-pooling (torchvision's configuration "E").
@@ -73,17 +74,25 @@ class Vgg19Features(nn.Module):
 
 
 def load_vgg19(weights: str = DEFAULT_VGG19_REPO) -> Vgg19Features:
-    """VGG19 with ImageNet weights from a safetensors file path or a Hub repository holding model.safetensors."""
+    """VGG19 with ImageNet weights from a safetensors file path or a Hub repository holding model.safetensors
+    (from the Hub cache if it is there; downloaded otherwise, unless the Hub cannot be reached)."""
     if os.path.isfile(weights):
         return Vgg19Features().load_feature_weights(weights)
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        path = hf_hub_download(weights, "model.safetensors")
+        try:
+            path = hf_hub_download(weights, "model.safetensors", local_files_only=True)
+        except LocalEntryNotFoundError:
+            if not constants.HF_HUB_OFFLINE and not hub_is_reachable():
+                raise ConnectionError(f"cannot reach the Hub at {constants.ENDPOINT}") from None
+            path = hf_hub_download(weights, "model.safetensors")
     except Exception as error:  # offline, unknown repo, no such file: all mean "no weights here"
+        reason = str(error) if isinstance(error, ConnectionError) else type(error).__name__
         raise CheckpointError(
-            f"VGG19 ImageNet weights are not available from {weights!r} ({type(error).__name__}). The perceptual "
-            f"loss needs them: download {DEFAULT_VGG19_REPO}/model.safetensors and pass its path with "
-            "--vgg-weights, or, for tests only, run with --perceptual-backbone random (an untrained VGG19)."
+            f"VGG19 ImageNet weights are not available from {weights!r} ({reason}). The perceptual loss needs "
+            f"them: download {DEFAULT_VGG19_REPO}/model.safetensors and pass its path with --vgg-weights, or, for "
+            "tests only, run with --perceptual-backbone random (an untrained VGG19)."
         ) from None
     return Vgg19Features().load_feature_weights(Path(path))
