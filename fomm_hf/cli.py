@@ -55,6 +55,36 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
 
 
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    from .export.backends import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default="pytorch",
+                        help="run the networks with PyTorch (default), or their exported graphs with ONNX Runtime or "
+                        "OpenVINO, on the CPU (exported on first use and cached; pip install 'fomm_hf[onnx]' or "
+                        "'fomm_hf[openvino]')")
+    parser.add_argument("--int8", action="store_true",
+                        help="with --backend openvino: int8 graphs (made on first use, calibrated on the first "
+                        "driving frames, and cached)")
+
+
+def check_backend_arguments(args) -> None:
+    """The backend's package is installed, and the options go together; before any model is loaded."""
+    import importlib.util
+
+    from .export.backends import EXTRAS
+
+    if args.int8 and args.backend != "openvino":
+        raise FOMMError("--int8 runs on --backend openvino.")
+    if args.backend != "pytorch":
+        if args.device not in (None, "cpu"):
+            raise FOMMError(f"--backend {args.backend} runs on the CPU; got --device {args.device}.")
+        if importlib.util.find_spec(args.backend) is None:
+            raise FOMMError(f"--backend {args.backend} needs the {args.backend} package: pip install "
+                            f"'fomm_hf[{EXTRAS[args.backend]}]' (or pip install {args.backend}).")
+        if args.int8 and importlib.util.find_spec("nncf") is None:
+            raise FOMMError("--int8 quantizes with NNCF: pip install 'fomm_hf[openvino]' (or pip install nncf).")
+
+
 # fomm animate --------------------------------------------------------------------------------------------------
 
 
@@ -81,6 +111,7 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit", choices=["crop", "pad", "stretch"], default="crop",
                         help="make non-square inputs square by centre crop (default), black padding, or stretching")
     parser.add_argument("--fast", action="store_true", help="bfloat16/float16 networks where the hardware is faster")
+    add_backend_arguments(parser)
     parser.add_argument("--batch-size", type=positive_int, default=4, help="frames processed together (default 4)")
     parser.add_argument("--max-frames", type=positive_int, help="animate at most this many driving frames")
     add_device_argument(parser)
@@ -103,6 +134,7 @@ def run_animate(args) -> None:
     keypoints_output = None
     if args.keypoints:
         keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"))
+    check_backend_arguments(args)
     device = resolve_device(args.device)
     model = resolve_model(args.model)
 
@@ -116,6 +148,8 @@ def run_animate(args) -> None:
         find_best_frame=args.find_best_frame,
         fit=args.fit,
         fast=args.fast,
+        backend=args.backend,
+        int8=args.int8,
         batch_size=args.batch_size,
         keypoints_path=keypoints_output,
         max_frames=args.max_frames,
@@ -345,6 +379,55 @@ def run_reconstruct(args) -> None:
           f"{results['num_videos']} videos")
 
 
+# fomm export ---------------------------------------------------------------------------------------------------
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_argument(parser)
+    parser.add_argument("--format", dest="export_format", choices=["onnx", "openvino"], required=True,
+                        help="ONNX graphs (ONNX Runtime, OpenVINO, other runtimes) or OpenVINO IR")
+    parser.add_argument("--output", required=True,
+                        help="folder to write (e.g. PIPELINE_FOLDER/onnx, PIPELINE_FOLDER/openvino or "
+                        "PIPELINE_FOLDER/openvino-int8, where the engine finds them)")
+    parser.add_argument("--int8", action="store_true",
+                        help="OpenVINO int8 graphs (post-training quantization with NNCF), calibrated on --calibration")
+    parser.add_argument("--calibration", help="with --int8: a driving video of real content (its first 32 frames)")
+    parser.add_argument("--calibration-source", help="with --int8: the source image (default: the video's first frame)")
+
+
+def run_export(args) -> None:
+    import itertools
+    from pathlib import Path
+
+    from .export import export_graphs
+    from .images import read_image
+    from .pipelines import load_pipeline, resolve_model
+    from .pipelines.pipeline_fomm import CALIBRATION_FRAMES
+    from .video import open_video
+
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise FOMMError(f"Cannot write {output}: the folder {output.parent} does not exist.")
+    if args.int8 and (args.export_format != "openvino" or not args.calibration):
+        raise FOMMError("--int8 needs --format openvino and --calibration VIDEO (real content, like the videos to "
+                        "animate).")
+    if args.int8:
+        args.backend, args.device = "openvino", None
+        check_backend_arguments(args)
+        with open_video(args.calibration) as video:
+            frames = list(itertools.islice(video.frames(), CALIBRATION_FRAMES))
+        source = read_image(args.calibration_source) if args.calibration_source else frames[0]
+    start = time.perf_counter()
+    pipe = load_pipeline(resolve_model(args.model))
+    if args.int8:
+        pipe.quantize(source, frames, output=output)
+    else:
+        export_graphs(pipe.kp_detector, pipe.generator, pipe.image_size, output, args.export_format)
+    kind = "int8 OpenVINO" if args.int8 else {"onnx": "ONNX", "openvino": "OpenVINO"}[args.export_format]
+    print(f"Wrote {kind} graphs (keypoints, source_encoder, frame_generator) to {output} in "
+          f"{time.perf_counter() - start:.1f} s")
+
+
 # fomm prepare-data ---------------------------------------------------------------------------------------------
 
 
@@ -404,6 +487,8 @@ COMMANDS = {  # name -> (add_arguments, run, help)
                     "evaluate a model by reconstructing a dataset's test videos (the paper's protocol)"),
     "procedural-data": (add_procedural_data_arguments, run_procedural_data,
                         "write a dataset of procedural videos with ground truth, in the original layout"),
+    "export": (add_export_arguments, run_export, "export the networks to ONNX or OpenVINO (int8 too), for the "
+               "--backend option or other runtimes"),
     "prepare-data": (add_prepare_data_arguments, run_prepare_data,
                      "cut raw videos into square training clips of their subject, split by identity"),
 }

@@ -240,6 +240,22 @@ def test_a_source_without_a_face_is_animated_centred_and_the_status_says_so(file
     assert read_all(result).shape == (25, 64, 64, 3)  # nothing framed: nothing pasted back
 
 
+def test_the_operator_chooses_the_backend(files, clip_with_audio, monkeypatch, tmp_path):
+    """FOMM_APP_BACKEND=openvino: the animation runs the exported graphs, and the status says so."""
+    pytest.importorskip("openvino")
+    monkeypatch.setenv("FOMM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    monkeypatch.setenv("FOMM_APP_BACKEND", "openvino")
+    settings = AppSettings.from_env(max_seconds=0, max_frames=MAX_FRAMES)
+    result, _, status = Animator(settings).animate(str(MEDIA / "astronaut.png"), str(clip_with_audio))
+    assert "openvino float32" in status and read_all(result).shape[0] == 25
+    monkeypatch.setenv("FOMM_APP_BACKEND", "tensorflow")
+    with pytest.raises(ValueError, match="FOMM_APP_BACKEND must be one of pytorch, onnxruntime, openvino"):
+        AppSettings.from_env()
+    with pytest.raises(ValueError, match=r"FOMM_APP_INT8 needs \$FOMM_APP_BACKEND=openvino"):
+        AppSettings(int8=True)
+
+
 def test_crop_preview_shows_the_square_or_the_face_found(files):
     PIL.Image.new("RGB", (100, 40)).save(files / "wide.png")
     animator = Animator(SETTINGS)

@@ -21,7 +21,7 @@ LAYERS = [
     {"errors", "hub_access", "lazy", "permissions", "schema"},
     {"motion"},
     {"models"},
-    {"conversion"},
+    {"conversion", "export"},
     {"images", "pictures", "video"},
     {"procedural"},
     {"framing"},

@@ -59,6 +59,11 @@ class AnimationEngine:
         self.kp_detector = self._inference_copy(kp_detector)
         self.generator = self._inference_copy(generator)
 
+    @property
+    def precision(self) -> str:
+        """What the networks run on and in: "float32", "bfloat16", ... (exported engines name their backend)."""
+        return str(self.dtype).removeprefix("torch.")
+
     def _inference_copy(self, model: nn.Module) -> nn.Module:
         model = fuse_upsampling(fold_batchnorm(copy.deepcopy(model).eval()))
         # nn.Module.to, not ModelMixin.to, which warns about dtype casts meant for loading from the Hub.

@@ -130,6 +130,8 @@ class Animator:
                 framing=source.framing,
                 paste_back=paste_back,
                 fast=fast,
+                backend=self.settings.backend,
+                int8=self.settings.int8,
                 batch_size=self.settings.batch_size,
                 keypoints_path=output.with_name(f"{output.stem}-keypoints.mp4") if show_keypoints else None,
                 max_frames=frame_limit,

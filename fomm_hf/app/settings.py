@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Optional
 
+from ..export.backends import BACKENDS
+
 ENV_PREFIX = "FOMM_APP_"
 
 
@@ -32,6 +34,14 @@ class AppSettings:
     device: str = ""  # where models run: cpu, cuda, ...; empty: the best available
     gpu_seconds: float = 30.0  # ZeroGPU: GPU time asked for an animation, plus gpu_seconds_per_frame per frame
     gpu_seconds_per_frame: float = 0.1
+    backend: str = "pytorch"  # or onnxruntime / openvino: the models' exported graphs, on the CPU (see README)
+    int8: bool = False  # with backend openvino: int8 graphs, made on the first animation and cached
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ValueError(f"${ENV_PREFIX}BACKEND must be one of {', '.join(BACKENDS)}; got {self.backend!r}.")
+        if self.int8 and self.backend != "openvino":
+            raise ValueError(f"${ENV_PREFIX}INT8 needs ${ENV_PREFIX}BACKEND=openvino.")
 
     @classmethod
     def from_env(cls, **overrides) -> "AppSettings":

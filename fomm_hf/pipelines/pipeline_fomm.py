@@ -1,7 +1,9 @@
 """FOMMPipeline: animate a source image with the motion of driving frames or of a driving video file."""
 
 import contextlib
+import hashlib
 import itertools
+import json
 import os
 import threading
 import time
@@ -18,20 +20,26 @@ from diffusers.utils import BaseOutput
 from tqdm.auto import tqdm
 
 from ..animation import AnimationEngine, inference_dtype
+from ..animation.exported import ExportedEngine, GraphRunner, exported_precision, graph_inputs
 from ..errors import InvalidInputError
+from ..export import export_graphs, exported_folder, quantize_int8
+from ..export.backends import BACKENDS
+from ..export.exporting import EXPORT_RECORD
 from ..framing import PasteBack, SubjectFramer
 from ..images import check_fit, prepare_image, prepare_images, rgb_array, to_uint8
 from ..models import KeypointDetector, OcclusionAwareGenerator
-from ..motion import KeypointOutput, MotionOptions, best_matching_frame
+from ..motion import KeypointOutput, MotionOptions, best_matching_frame, transfer_motion
+from ..permissions import give_ordinary_permissions
 from ..pictures import side_by_side_batch
 from ..video import VideoWriter, check_output_path, iter_batches, open_video
-from .converted_models import registered_model_folder
+from .converted_models import cache_dir, registered_model_folder
 from .registry import BUNDLED_MODEL, registered_model
 
 ImageInput = Union[str, os.PathLike, PIL.Image.Image, np.ndarray, torch.Tensor]
 FramesInput = Union[torch.Tensor, np.ndarray, Sequence[ImageInput]]
 OUTPUT_TYPES = ("pt", "np", "pil")
 FRAMINGS = ("auto", "none")
+CALIBRATION_FRAMES = 32  # driving frames that calibrate int8 graphs made by animate_video
 
 
 @dataclass
@@ -96,7 +104,14 @@ class FOMMPipeline(DiffusionPipeline):
         pipe = super().from_pretrained(name, **kwargs)
         if registered is not None and pipe.category is None:  # converted before categories were recorded
             pipe.register_to_config(category=registered.category)
+        pipe.folder = Path(name) if os.path.isdir(name) else None
         return pipe
+
+    def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
+        """diffusers' ``save_pretrained``, with the user's ordinary permissions for what it writes (safetensors
+        writes its files readable by their owner only)."""
+        super().save_pretrained(save_directory, **kwargs)
+        give_ordinary_permissions(save_directory)
 
     def __init__(
         self,
@@ -108,8 +123,9 @@ class FOMMPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(kp_detector=kp_detector, generator=generator)
         self.register_to_config(image_size=image_size, category=category)
-        self._engines = {}  # inference dtype -> AnimationEngine, for the weights of _engines_fingerprint
+        self._engines = {}  # dtype or (backend, precision) -> engine, for the weights of _engines_fingerprint
         self._engines_fingerprint = None
+        self.folder = None  # the pipeline folder it was loaded from, where exported graphs may be saved too
         self._engines_lock = threading.Lock()  # concurrent callers (the app) build an engine once
 
     @property
@@ -120,22 +136,78 @@ class FOMMPipeline(DiffusionPipeline):
     def category(self) -> Optional[str]:
         return self.config.category
 
-    def engine(self, fast: bool = False) -> AnimationEngine:
+    def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False) -> AnimationEngine:
         """The inference engine for the components as they are now (device, dtype, weights).
 
         ``fast`` runs the networks in bfloat16/float16 where the hardware computes it faster (keypoints,
         Jacobians and sampling grids stay float32). Components cast to a reduced precision with
         ``pipe.to(torch.float16)`` run in it, fast or not.
+
+        ``backend`` "onnxruntime" or "openvino" runs the components' exported graphs on the CPU instead
+        (:meth:`exported_graphs`): float32, or with ``fast`` bfloat16 where OpenVINO has it on this CPU, or
+        with ``int8`` (OpenVINO) the graphs that :meth:`quantize` made.
         """
+        check_backend(backend, int8)
         fingerprint = weights_fingerprint(self.kp_detector, self.generator)
-        dtype = inference_dtype(self.device, self.dtype, fast)
+        if backend == "pytorch":
+            key = inference_dtype(self.device, self.dtype, fast)
+        else:
+            key = (backend, "int8" if int8 else exported_precision(backend, fast))
         with self._engines_lock:
             if fingerprint != self._engines_fingerprint:
                 self._engines.clear()
                 self._engines_fingerprint = fingerprint
-            if dtype not in self._engines:
-                self._engines[dtype] = AnimationEngine(self.kp_detector, self.generator, self.device, dtype)
-            return self._engines[dtype]
+            if key not in self._engines:
+                if backend == "pytorch":
+                    self._engines[key] = AnimationEngine(self.kp_detector, self.generator, self.device, key)
+                else:
+                    graphs = self.exported_graphs("onnx" if backend == "onnxruntime" else "openvino", int8)
+                    self._engines[key] = ExportedEngine(GraphRunner(graphs, backend, key[1]))
+            return self._engines[key]
+
+    def exported_graphs(self, export_format: str, int8: bool = False) -> Path:
+        """The folder of the components' graphs in ``export_format`` ("onnx", "openvino"; ``int8``: quantized):
+        the ``onnx/``, ``openvino/`` or ``openvino-int8/`` subfolder of the pipeline's folder if it has one,
+        else a copy exported here on first use and kept in the cache (``$FOMM_CACHE/exported``, by the
+        weights' digest). int8 graphs are made by :meth:`quantize`."""
+        found = self.find_exported_graphs(export_format, int8)
+        if found is not None:
+            return found
+        if int8:
+            raise InvalidInputError("No int8 graphs of this model yet: pipe.quantize(source_image, driving_frames) "
+                                    "makes them, or animate_video(..., int8=True) with a driving video.")
+        cached = self._exported_cache(export_format)
+        return export_graphs(self.kp_detector, self.generator, self.image_size, cached, export_format)
+
+    def find_exported_graphs(self, export_format: str, int8: bool = False) -> Optional[Path]:
+        """The folder :meth:`exported_graphs` gives if it exists already (nothing is exported), else None."""
+        name = f"{export_format}-int8" if int8 else export_format
+        saved = exported_folder(self.folder, name)
+        cached = self._exported_cache(name)
+        return saved or (cached if (cached / EXPORT_RECORD).is_file() else None)
+
+    def _exported_cache(self, name: str) -> Path:
+        return cache_dir() / "exported" / weights_digest(self) / name
+
+    def quantize(self, source_image: ImageInput, driving_frames: FramesInput, relative: bool = True,
+                 batch_size: int = 4, fit: str = "crop", output: Optional[Union[str, os.PathLike]] = None) -> Path:
+        """Quantizes the OpenVINO graphs to int8 (post-training, with NNCF), calibrated on what each graph receives
+        while ``source_image`` is animated by ``driving_frames`` (a few dozen frames of real content); returns
+        the folder, kept in the cache and used by ``engine(backend="openvino", int8=True)`` from then on (or
+        written to ``output``, e.g. the ``openvino-int8`` subfolder of a pipeline folder)."""
+        float_graphs = self.exported_graphs("openvino")
+        engine = self.engine(backend="openvino")
+        source = engine.encode_source(self.prepare_source(source_image, fit))
+        driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
+        kp_initial = engine.detect(driving[:1])
+        calibration = []
+        for frames in driving.split(batch_size):
+            kp_target = transfer_motion(source.keypoints, engine.detect(frames), kp_initial, relative=relative)
+            calibration.append(graph_inputs(source, frames, kp_target))
+        output = self._exported_cache("openvino-int8") if output is None else Path(output)
+        with self._engines_lock:
+            self._engines.pop(("openvino", "int8"), None)
+        return quantize_int8(float_graphs, output, calibration)
 
     def prepare_source(self, source_image: ImageInput, fit: str = "crop") -> torch.Tensor:
         """The source image as the models see it: float (1, 3, S, S) in [0, 1] (see :mod:`fomm_hf.images`)."""
@@ -159,6 +231,8 @@ class FOMMPipeline(DiffusionPipeline):
         relative_jacobian: bool = True,
         fit: str = "crop",
         fast: bool = False,
+        backend: str = "pytorch",
+        int8: bool = False,
         batch_size: int = 4,
         output_type: str = "pt",
         return_dict: bool = True,
@@ -181,6 +255,9 @@ class FOMMPipeline(DiffusionPipeline):
             fit: how non-square images are made square: "crop" (the centred square), "pad" (black borders) or
                 "stretch" (as the original demo).
             fast: reduced-precision (bfloat16/float16) networks where the hardware runs them faster.
+            backend: "pytorch" (the default), or "onnxruntime" / "openvino": the networks' exported graphs, on
+                the CPU (see :meth:`engine`).
+            int8: with backend "openvino", the int8 graphs that :meth:`quantize` made.
             batch_size: driving frames processed together.
             output_type: "pt", "np" or "pil".
             return_dict: return a :class:`FOMMPipelineOutput` (True) or a tuple.
@@ -206,7 +283,7 @@ class FOMMPipeline(DiffusionPipeline):
         if output_type not in OUTPUT_TYPES:
             raise InvalidInputError(f"output_type must be one of {OUTPUT_TYPES}; got {output_type!r}.")
         check_batch_size(batch_size)
-        engine = self.engine(fast)
+        engine = self.engine(fast, backend, int8)
         source = engine.encode_source(self.prepare_source(source_image, fit))
         driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
         if not -len(driving) <= initial_frame < len(driving):
@@ -238,6 +315,8 @@ class FOMMPipeline(DiffusionPipeline):
         relative_jacobian: bool = True,
         fit: str = "crop",
         fast: bool = False,
+        backend: str = "pytorch",
+        int8: bool = False,
         batch_size: int = 4,
         keypoints_path: Optional[Union[str, os.PathLike]] = None,
         max_frames: Optional[int] = None,
@@ -263,6 +342,8 @@ class FOMMPipeline(DiffusionPipeline):
                 what is not found is made square by ``fit``. "none": ``fit`` only.
             paste_back: with a framed source, write the animated square pasted back into the whole source, at
                 its own size (else the square only, at the model's resolution).
+            int8: with backend "openvino", int8 graphs; if this model has none yet, they are made first
+                (:meth:`quantize`), calibrated on the source and the first ``CALIBRATION_FRAMES`` driving frames.
 
         With ``find_best_frame`` a first pass detects the keypoints of every driving frame (a few numbers per
         frame, kept in memory) to choose the reference pose; the frames are decoded again for the second.
@@ -295,7 +376,12 @@ class FOMMPipeline(DiffusionPipeline):
                 if paste_back:
                     pasted = PasteBack(whole_source, framed.square)
         source_image = self.prepare_source(source_image, fit)
-        engine = self.engine(fast)
+        check_backend(backend, int8)
+        if int8 and self.find_exported_graphs("openvino", int8=True) is None:
+            with open_video(driving_video) as video:
+                calibration_frames = list(itertools.islice(video.frames(), CALIBRATION_FRAMES))
+            self.quantize(source_image, np.stack(calibration_frames), relative, batch_size, fit)
+        engine = self.engine(fast, backend, int8)
         source = engine.encode_source(source_image)
         motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
 
@@ -375,7 +461,7 @@ class FOMMPipeline(DiffusionPipeline):
             seconds_to_first_frame=first_frame_seconds,
             initial_frame=initial_frame,
             device=str(engine.device),
-            dtype=str(engine.dtype).removeprefix("torch."),
+            dtype=engine.precision,
             truncated=max_frames is not None and video.num_frames > max_frames,
             framing_notes=notes,
         )
@@ -420,3 +506,22 @@ def to_output_type(frames: torch.Tensor, output_type: str):
     if output_type == "np":
         return array
     return [PIL.Image.fromarray(frame) for frame in array]
+
+
+def check_backend(backend: str, int8: bool) -> None:
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
+    if int8 and backend != "openvino":
+        raise InvalidInputError("int8 runs on the openvino backend (backend='openvino').")
+
+
+def weights_digest(pipe: "FOMMPipeline") -> str:
+    """A short SHA-256 of the components' configs and weights, and the image size: what exported graphs depend
+    on."""
+    digest = hashlib.sha256(str(pipe.image_size).encode())
+    for model in (pipe.kp_detector, pipe.generator):
+        digest.update(json.dumps(dict(model.config), sort_keys=True, default=str).encode())
+        for name, tensor in model.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,140 @@
+"""Exported graphs: ONNX Runtime and OpenVINO against PyTorch, int8 end to end, and a pipeline folder round trip."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from fomm_hf import FOMMPipeline
+from fomm_hf.animation.exported import GraphRunner
+from fomm_hf.errors import InvalidInputError
+from fomm_hf.export import ExportRecord, export_graphs
+from fomm_hf.models import ModelConfig
+from fomm_hf.motion import KeypointOutput
+from fomm_hf.video import open_video
+
+from .conftest import REPO_ROOT, modes_under
+from .test_cli import run_fomm
+from .test_video import audio_seconds, ffmpeg
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("openvino")
+EXAMPLES = REPO_ROOT / "examples" / "cartoon-face"
+TOLERANCE = 1e-4
+
+
+def with_random_statistics(model: torch.nn.Module) -> torch.nn.Module:
+    """Random BatchNorm statistics and affine parameters, so that folding them into the convolutions is tested."""
+    generator = torch.Generator().manual_seed(1)
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            for tensor, low, high in ((module.running_mean, -0.2, 0.2), (module.running_var, 0.5, 1.5),
+                                      (module.weight, 0.8, 1.2), (module.bias, -0.1, 0.1)):
+                tensor.data.copy_(torch.rand(tensor.shape, generator=generator) * (high - low) + low)
+    return model.eval()
+
+
+def largest_differences(engine, reference, source: torch.Tensor, frames: torch.Tensor) -> dict:
+    """Largest absolute differences of every output, the source's encoding included, on the same inputs."""
+    encoded, encoded_reference = engine.encode_source(source), reference.encode_source(source)
+    keypoints, keypoints_reference = engine.detect(frames), reference.detect(frames)
+    moved = KeypointOutput(value=keypoints_reference.value + 0.05, jacobian=keypoints_reference.jacobian * 1.1)
+    return {
+        "source features": (encoded.features - encoded_reference.features).abs().max().item(),
+        "source keypoints": (encoded.keypoints.value - encoded_reference.keypoints.value).abs().max().item(),
+        "keypoints": (keypoints.value - keypoints_reference.value).abs().max().item(),
+        "jacobians": (keypoints.jacobian - keypoints_reference.jacobian).abs().max().item(),
+        "frames": (engine.generate(encoded_reference, moved) - reference.generate(encoded_reference, moved))
+        .abs().max().item(),
+    }
+
+
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_vox_256_graphs_reproduce_pytorch_on_onnxruntime_and_openvino(tmp_path, monkeypatch, align_corners):
+    monkeypatch.setenv("FOMM_CACHE", str(tmp_path))
+    torch.manual_seed(0)
+    config = ModelConfig.from_yaml(REPO_ROOT / "configs" / "vox-256.yaml", align_corners=align_corners)
+    pipe = FOMMPipeline(with_random_statistics(config.build_kp_detector()),
+                        with_random_statistics(config.build_generator()), image_size=256)
+    source, frames = torch.rand(1, 3, 256, 256), torch.rand(3, 3, 256, 256)  # a batch other than the export's
+    for backend in ("onnxruntime", "openvino"):
+        differences = largest_differences(pipe.engine(backend=backend), pipe.engine(), source, frames)
+        assert max(differences.values()) < TOLERANCE, (backend, differences)
+    assert ExportRecord.read(pipe.exported_graphs("openvino")).with_jacobians
+
+
+def test_export_into_a_pipeline_folder_then_load_and_animate_with_each_backend(tmp_path):
+    """The bundled model saved as a folder, its graphs exported beside its weights by ``fomm export`` (onnx/ and
+    openvino/), loaded from the folder: each backend runs the folder's graphs and gives PyTorch's frames."""
+    folder = tmp_path / "pipeline"
+    FOMMPipeline.from_pretrained().save_pretrained(folder)
+    for export_format in ("onnx", "openvino"):
+        result = run_fomm("export", "--model", folder, "--format", export_format, "--output", folder / export_format)
+        assert result.returncode == 0, result.stderr
+        assert f"to {folder / export_format}" in result.stdout
+    assert modes_under(folder) == {"folders": {0o755}, "files": {0o644}}
+
+    pipe = FOMMPipeline.from_pretrained(folder)
+    pipe.set_progress_bar_config(disable=True)
+    with open_video(EXAMPLES / "driving.mp4") as video:
+        driving = np.stack(list(video.frames()))[:12]
+    reference = pipe(EXAMPLES / "face.png", driving).frames
+    for backend, subfolder in (("onnxruntime", "onnx"), ("openvino", "openvino")):
+        assert pipe.exported_graphs(subfolder) == folder / subfolder  # the folder's own, not a cached export
+        frames = pipe(EXAMPLES / "face.png", driving, backend=backend).frames
+        assert (frames - reference).abs().max().item() < TOLERANCE, backend
+
+
+def psnr(frames: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Per frame, in dB, of frames in [0, 1]."""
+    return 10 * torch.log10(1 / ((frames - reference) ** 2).mean(dim=(1, 2, 3)))
+
+
+def test_fomm_animate_on_openvino_int8_streams_real_content_with_its_sound(tmp_path, monkeypatch):
+    """int8 graphs made on first use, calibrated on the driving video's first frames, cached; the result keeps
+    the driving video's length and audio, and stays within 35 dB of PyTorch's float32 frames."""
+    driving = tmp_path / "driving.mp4"
+    ffmpeg("-i", EXAMPLES / "driving.mp4", "-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-map", "0:v",
+           "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", driving)
+    with open_video(driving) as video:
+        num_frames, duration = video.num_frames, video.duration
+    output, cache = tmp_path / "result.mp4", tmp_path / "cache"
+    result = run_fomm("animate", "--source", EXAMPLES / "face.png", "--driving", driving, "--output", output,
+                      "--backend", "openvino", "--int8", FOMM_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert "openvino int8" in result.stdout
+    with open_video(output) as video:
+        assert video.num_frames == num_frames and video.has_audio
+    assert audio_seconds(output) == pytest.approx(duration, abs=0.1)
+    int8_folders = list(cache.glob("exported/*/openvino-int8"))
+    assert len(int8_folders) == 1 and ExportRecord.read(int8_folders[0]).precision == "int8"
+
+    monkeypatch.setenv("FOMM_CACHE", str(cache))  # the int8 graphs that the command made and cached
+    pipe = FOMMPipeline.from_pretrained()
+    pipe.set_progress_bar_config(disable=True)
+    assert pipe.find_exported_graphs("openvino", int8=True) == int8_folders[0]
+    with open_video(EXAMPLES / "driving.mp4") as video:
+        frames = np.stack(list(video.frames()))
+    quality = psnr(pipe(EXAMPLES / "face.png", frames, backend="openvino", int8=True).frames,
+                   pipe(EXAMPLES / "face.png", frames).frames)
+    assert quality.mean() >= 35 and quality.min() >= 30, quality
+
+
+def test_a_missing_backend_or_wrong_options_are_one_line_before_any_model_loads(tmp_path, monkeypatch):
+    common = ["animate", "--source", EXAMPLES / "face.png", "--driving", EXAMPLES / "driving.mp4", "--output",
+              tmp_path / "out.mp4", "--model", tmp_path / "no-such-model"]
+    result = run_fomm(*common, "--int8")
+    assert result.returncode == 2 and "--int8 runs on --backend openvino" in result.stderr
+    result = run_fomm(*common, "--backend", "onnxruntime", "--device", "cuda")
+    assert result.returncode == 2 and "runs on the CPU" in result.stderr
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if it were not installed: importing it fails
+    pipe = FOMMPipeline.from_pretrained()
+    folder = export_graphs(pipe.kp_detector, pipe.generator, pipe.image_size, tmp_path / "onnx", "onnx")
+    with pytest.raises(InvalidInputError, match=r"pip install 'fomm_hf\[onnx\]'"):
+        GraphRunner(folder, "onnxruntime")
+    with pytest.raises(InvalidInputError, match="not a folder of exported graphs"):
+        GraphRunner(tmp_path, "openvino")
+    with pytest.raises(InvalidInputError, match="holds float32 graphs, not int8"):
+        GraphRunner(folder, "openvino", "int8")
