@@ -183,8 +183,10 @@ class FOMMPipeline(DiffusionPipeline):
         """The folder :meth:`exported_graphs` gives if it exists already (nothing is exported), else None."""
         name = f"{export_format}-int8" if int8 else export_format
         saved = exported_folder(self.folder, name)
+        if saved is not None:
+            return saved
         cached = self._exported_cache(name)
-        return saved or (cached if (cached / EXPORT_RECORD).is_file() else None)
+        return cached if (cached / EXPORT_RECORD).is_file() else None
 
     def _exported_cache(self, name: str) -> Path:
         return cache_dir() / "exported" / weights_digest(self) / name
