@@ -135,7 +135,8 @@ def test_only_the_pipeline_builds_engines():
     assert builders == ["fomm_hf/pipelines/pipeline_fomm.py"]
 
 
-@pytest.mark.parametrize("argv", [None, ["--help"], ["animate", "--help"], ["convert", "--help"]])
+@pytest.mark.parametrize("argv", [None, ["--help"], ["animate", "--help"], ["convert", "--help"], ["export", "--help"],
+                                  ["prepare-data", "--help"]])
 def test_importing_the_package_and_asking_for_help_imports_no_heavy_library(argv):
     code = (
         "import sys, fomm_hf\n"
