@@ -37,7 +37,50 @@ class EncodedSource:
     features: torch.Tensor  # generator.encode(image), (1, C, H / 2^d, W / 2^d) for d down blocks
 
 
-class AnimationEngine:
+class StreamingEngine:
+    """What every engine does: encode a source once, detect keypoints and generate frames for batches of driving
+    frames, and :meth:`animate` a stream of keypoint batches. :class:`AnimationEngine` runs the PyTorch models;
+    :class:`~fomm_hf.animation.exported.ExportedEngine` their exported graphs."""
+
+    device: torch.device  # where inputs go and outputs come from
+    dtype: torch.dtype  # the precision of the networks' inputs
+
+    @property
+    def precision(self) -> str:
+        """What the networks run on and in: "float32", "bfloat16", ... (exported engines name their backend)."""
+        return str(self.dtype).removeprefix("torch.")
+
+    def encode_source(self, source: torch.Tensor) -> EncodedSource:
+        """source: (1, 3, H, W) float in [0, 1]."""
+        raise NotImplementedError
+
+    def detect(self, frames: torch.Tensor) -> KeypointOutput:
+        """Keypoints of a batch of frames (B, 3, H, W) float in [0, 1], on the engine's device."""
+        raise NotImplementedError
+
+    def generate(self, source: EncodedSource, kp_target: KeypointOutput) -> torch.Tensor:
+        """The source moved to a batch of B target keypoints: frames (B, 3, H, W) float32 on the CPU."""
+        raise NotImplementedError
+
+    def animate(
+        self,
+        source: EncodedSource,
+        kp_driving: Iterable[KeypointOutput],
+        motion: MotionOptions = MotionOptions(),
+        kp_initial: Optional[KeypointOutput] = None,
+    ) -> Iterator[torch.Tensor]:
+        """Yields a batch of frames (B, 3, H, W) for each batch of driving keypoints.
+
+        ``kp_initial`` is the driving pose that corresponds to the source's (relative motion); by default the
+        first driving frame's.
+        """
+        for kp_batch in kp_driving:
+            if kp_initial is None:
+                kp_initial = kp_batch.select(0)
+            yield self.generate(source, transfer_motion(source.keypoints, kp_batch, kp_initial, **asdict(motion)))
+
+
+class AnimationEngine(StreamingEngine):
     """Inference copies of a keypoint detector and a generator on one device, in one precision.
 
     Args:
@@ -58,11 +101,6 @@ class AnimationEngine:
         self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
         self.kp_detector = self._inference_copy(kp_detector)
         self.generator = self._inference_copy(generator)
-
-    @property
-    def precision(self) -> str:
-        """What the networks run on and in: "float32", "bfloat16", ... (exported engines name their backend)."""
-        return str(self.dtype).removeprefix("torch.")
 
     def _inference_copy(self, model: nn.Module) -> nn.Module:
         model = fuse_upsampling(fold_batchnorm(copy.deepcopy(model).eval()))
@@ -96,20 +134,3 @@ class AnimationEngine:
             return_deformed_source=False,
         )
         return output.prediction.float().cpu().contiguous()
-
-    def animate(
-        self,
-        source: EncodedSource,
-        kp_driving: Iterable[KeypointOutput],
-        motion: MotionOptions = MotionOptions(),
-        kp_initial: Optional[KeypointOutput] = None,
-    ) -> Iterator[torch.Tensor]:
-        """Yields a batch of frames (B, 3, H, W) for each batch of driving keypoints.
-
-        ``kp_initial`` is the driving pose that corresponds to the source's (relative motion); by default the
-        first driving frame's.
-        """
-        for kp_batch in kp_driving:
-            if kp_initial is None:
-                kp_initial = kp_batch.select(0)
-            yield self.generate(source, transfer_motion(source.keypoints, kp_batch, kp_initial, **asdict(motion)))

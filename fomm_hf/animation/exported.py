@@ -1,8 +1,8 @@
 """The engine on exported graphs: ONNX Runtime or OpenVINO in place of PyTorch for the networks.
 
-:class:`ExportedEngine` has the interface of :class:`~fomm_hf.animation.AnimationEngine` (``encode_source``,
-``detect``, ``generate``, ``animate``), so that the pipeline streams a video through either the same way; the
-keypoints' motion transfer between the graphs stays in PyTorch (a few numbers per frame).
+:class:`ExportedEngine` is a :class:`~fomm_hf.animation.StreamingEngine` like the PyTorch
+:class:`~fomm_hf.animation.AnimationEngine`, so that the pipeline streams a video through either the same way;
+the keypoints' motion transfer between the graphs stays in PyTorch (a few numbers per frame).
 """
 
 import warnings
@@ -16,7 +16,7 @@ from ..export.backends import EXTRAS, PRECISIONS
 from ..export.exporting import ExportRecord
 from ..export.graphs import graph_signatures
 from ..motion import KeypointOutput
-from .engine import AnimationEngine, EncodedSource
+from .engine import EncodedSource, StreamingEngine
 
 
 def import_backend(backend: str):
@@ -107,8 +107,8 @@ def graph_inputs(source: EncodedSource, frames: torch.Tensor, kp_target: Keypoin
     }
 
 
-class ExportedEngine(AnimationEngine):
-    """:class:`AnimationEngine`'s interface on a :class:`GraphRunner` (CPU, float32 tensors in and out)."""
+class ExportedEngine(StreamingEngine):
+    """A :class:`GraphRunner`'s graphs as an engine (CPU, float32 tensors in and out)."""
 
     def __init__(self, runner: GraphRunner):
         self.runner = runner

@@ -19,7 +19,7 @@ from diffusers import DiffusionPipeline
 from diffusers.utils import BaseOutput
 from tqdm.auto import tqdm
 
-from ..animation import AnimationEngine, inference_dtype
+from ..animation import AnimationEngine, StreamingEngine, inference_dtype
 from ..animation.exported import ExportedEngine, GraphRunner, exported_precision, graph_inputs
 from ..errors import InvalidInputError
 from ..export import export_graphs, exported_folder, quantize_int8
@@ -86,8 +86,9 @@ class FOMMPipeline(DiffusionPipeline):
             e.g. "face"); :meth:`animate_video` frames inputs around the subject of a category it can detect.
 
     The pipeline runs its components through an :class:`~fomm_hf.animation.AnimationEngine` (inference copies
-    with BatchNorm folded, on the components' device and dtype), built on first use and rebuilt when the
-    components move (``pipe.to(...)``) or their weights change.
+    with BatchNorm folded, on the components' device and dtype), or through their exported graphs
+    (``backend="onnxruntime"`` or ``"openvino"``), built on first use and rebuilt when the components move
+    (``pipe.to(...)``) or their weights change.
     """
 
     model_cpu_offload_seq = "kp_detector->generator"
@@ -136,7 +137,7 @@ class FOMMPipeline(DiffusionPipeline):
     def category(self) -> Optional[str]:
         return self.config.category
 
-    def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False) -> AnimationEngine:
+    def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False) -> StreamingEngine:
         """The inference engine for the components as they are now (device, dtype, weights).
 
         ``fast`` runs the networks in bfloat16/float16 where the hardware computes it faster (keypoints,
