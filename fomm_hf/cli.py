@@ -472,6 +472,11 @@ def run_prepare_data(args) -> None:
               f"average ({summary['centre_error']['worst']:.1%} at worst).")
     for video, message in summary["unreadable"].items():
         print(f"  skipped {video}: {message}")
+    for split in ("train", "test"):
+        if not summary["clips"][split]:
+            identities = ", ".join(summary["identities"][split]) or "none"
+            print(f"  warning: {split}/ has no clips (its identities, {identities}, gave none): add videos, or change "
+                  "--test-fraction")
     print(f"  where each clip came from: {args.output}/index.csv; settings and summary: {args.output}/preparation.json")
 
 

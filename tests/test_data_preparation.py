@@ -47,7 +47,8 @@ def write_video(path: Path, frames: np.ndarray) -> None:
 
 @pytest.fixture(scope="module")
 def raw_videos(tmp_path_factory) -> Path:
-    """Three identities: carphone.mp4; a longer video of it, reversed, then a procedural face; a blurred copy."""
+    """Four identities: carphone.mp4; a longer video of it, reversed, then a procedural face; a blurred copy; a
+    file that is not a video."""
     raw = tmp_path_factory.mktemp("raw")
     frames = carphone_frames()
     write_video(raw / "anna#carphone.mp4", frames)
@@ -56,6 +57,7 @@ def raw_videos(tmp_path_factory) -> Path:
     import cv2
 
     write_video(raw / "carl#blurred.mp4", np.stack([cv2.GaussianBlur(f, (0, 0), 3) for f in frames]))
+    (raw / "dana#broken.mp4").write_text("not a video")
     return raw
 
 
@@ -100,8 +102,11 @@ def test_real_videos_become_centred_clips_split_by_identity_with_their_index(pre
     long_clips = [(int(r["start_frame"]), int(r["end_frame"])) for r in by_video["ben/long.mp4"]]
     assert len(long_clips) == 3 and long_clips[-1][0] >= 240 and long_clips[-1][1] <= 304, long_clips
     assert summary["dropped"]["too blurred"] == 1
+    assert list(summary["unreadable"]) == ["dana#broken.mp4"] and str(output.parent) not in str(summary["unreadable"])
+    assert "skipped dana#broken.mp4: Cannot read dana#broken.mp4 as a video" in stdout
 
-    # Identities never cross the split; each split has one.
+    # Identities never cross the split; each split has clips (here the hash put only dana, whose file is not a
+    # video, in test/: the clips of one of the identities that gave some moved there).
     splits = {row["identity"]: row["split"] for row in rows}
     assert all(splits[row["identity"]] == row["split"] for row in rows)
     assert set(summary["identities"]["train"]).isdisjoint(summary["identities"]["test"])

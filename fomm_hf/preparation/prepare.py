@@ -15,7 +15,8 @@ Identities: a video named ``ID#rest.mp4`` belongs to ``ID`` (the training's ``id
 a sub-folder belongs to its first folder (VoxCeleb's ``id10001/<youtube id>/00001.mp4``); any other video is an
 identity of its own. The split is by identity, so that no identity is in both train/ and test/: an identity is
 in test/ when its name's hash falls in the first ``test_fraction`` of the range (adding videos does not move
-the others), and, where there are at least two identities, each split has at least one.
+the others), and, where there are at least two identities, each split has at least one. If a split ends up with
+no clips (its identities gave none), the clips of one identity of the other move to it.
 
 Resuming: a video's clips are written in ``DATA_DIR/.partial/`` and moved into place when complete, and the
 video is recorded as done in ``DATA_DIR/.progress/`` after its last clip. A killed run, run again with the same
@@ -84,8 +85,10 @@ def prepare_dataset(input_dir, output_dir, settings: PreparationSettings = Prepa
         bar.set_postfix(clips=sum(len(r["clips"]) for r in records))
 
     shutil.rmtree(output / ".partial", ignore_errors=True)
+    if settings.test_fraction > 0:
+        balance_splits(records, output)
     rows = [row for record in records for row in record["clips"]]
-    summary = summarise(records, rows, splits)
+    summary = summarise(records, rows)
     write_atomically(output / "index.csv", index_csv(rows))
     write_atomically(output / "preparation.json",
                      json.dumps({"settings": dataclasses.asdict(settings), "summary": summary}, indent=2) + "\n")
@@ -125,17 +128,41 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
+def hash_position(identity: str) -> float:
+    """Where an identity's name falls in [0, 1), by its hash: the same wherever and whenever it is computed."""
+    return int(hashlib.sha256(identity.encode()).hexdigest()[:15], 16) / 16**15
+
+
 def split_identities(identities: List[str], test_fraction: float) -> Dict[str, str]:
     """{identity: "train" or "test"}, decided by each identity's hash (see the module)."""
-    position = {i: int(hashlib.sha256(i.encode()).hexdigest()[:15], 16) / 16**15 for i in identities}
-    splits = {i: "test" if position[i] < test_fraction else "train" for i in identities}
+    splits = {i: "test" if hash_position(i) < test_fraction else "train" for i in identities}
     if len(identities) >= 2 and test_fraction > 0:
-        by_position = sorted(identities, key=position.get)
+        by_position = sorted(identities, key=hash_position)
         if "test" not in splits.values():
             splits[by_position[0]] = "test"
         if "train" not in splits.values():
             splits[by_position[-1]] = "train"
     return splits
+
+
+def balance_splits(records: List[dict], output: Path) -> None:
+    """Where a split got no clips (its identities gave none: unreadable, blurred, ...) and the other holds clips of
+    two identities or more, the clips of one of those (the first by hash for test/, the last for train/) move
+    over, and their videos' records say so: both splits hold clips, and no identity is in both."""
+    for empty, full in (("test", "train"), ("train", "test")):
+        with_clips = sorted({r["identity"] for r in records if r["clips"] and r["split"] == full}, key=hash_position)
+        if any(r["clips"] and r["split"] == empty for r in records) or len(with_clips) < 2:
+            continue
+        identity = with_clips[0] if empty == "test" else with_clips[-1]
+        for record in (r for r in records if r["identity"] == identity):
+            for row in record["clips"]:
+                for name in (row["clip"], f"{row['clip']}.mp4"):  # a folder of frames, or an mp4 file
+                    if (output / full / name).exists():
+                        (output / full / name).rename(output / empty / name)
+                row["split"] = empty
+            record["split"] = empty
+            write_atomically(output / ".progress" / f"{safe_name(record['video'])}.json",
+                             json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def start_or_resume(output: Path, settings: PreparationSettings) -> None:
@@ -233,7 +260,7 @@ def index_row(plan: ClipPlan, name: str, video: RawVideo, split: str, fps: float
     }
 
 
-def summarise(records: List[dict], rows: List[dict], splits: Dict[str, str]) -> dict:
+def summarise(records: List[dict], rows: List[dict]) -> dict:
     errors = [row["centre_error_mean"] for row in rows]
     return {
         "videos": len(records),
@@ -242,7 +269,8 @@ def summarise(records: List[dict], rows: List[dict], splits: Dict[str, str]) -> 
         "clips": {split: sum(row["split"] == split for row in rows) for split in ("train", "test")},
         "frames": sum(row["frames"] for row in rows),
         "dropped": {reason: sum(r["dropped"][reason] for r in records) for reason in DROP_REASONS},
-        "identities": {split: sorted(i for i, s in splits.items() if s == split) for split in ("train", "test")},
+        "identities": {split: sorted({r["identity"] for r in records if r["split"] == split})
+                       for split in ("train", "test")},
         "centre_error": {
             "mean": round(sum(errors) / len(errors), 4) if errors else None,
             "worst": max((row["centre_error_max"] for row in rows), default=None),
