@@ -81,10 +81,9 @@ def milliseconds_per_frame(engine, source_image, frames, repeats: int) -> float:
 
 
 def animate(engine, source_image, frames, batch_size) -> torch.Tensor:
-    source = engine.encode_source(source_image)
-    kp_initial = engine.detect(frames[:1])
-    return torch.cat([engine.generate(source, transfer_motion(source.keypoints, engine.detect(batch), kp_initial))
-                      for batch in frames.split(batch_size)])
+    """The frames of the engine's stream (relative motion from the first frame's pose)."""
+    kp_batches = (engine.detect(batch) for batch in frames.split(batch_size))
+    return torch.cat(list(engine.animate(engine.encode_source(source_image), kp_batches)))
 
 
 def psnr(frames: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

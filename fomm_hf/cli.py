@@ -71,7 +71,7 @@ def check_backend_arguments(args) -> None:
     """The backend's package is installed, and the options go together; before any model is loaded."""
     import importlib.util
 
-    from .export.backends import EXTRAS
+    from .export.backends import install_hint
 
     if args.int8 and args.backend != "openvino":
         raise FOMMError("--int8 runs on --backend openvino.")
@@ -79,10 +79,9 @@ def check_backend_arguments(args) -> None:
         if args.device not in (None, "cpu"):
             raise FOMMError(f"--backend {args.backend} runs on the CPU; got --device {args.device}.")
         if importlib.util.find_spec(args.backend) is None:
-            raise FOMMError(f"--backend {args.backend} needs the {args.backend} package: pip install "
-                            f"'fomm_hf[{EXTRAS[args.backend]}]' (or pip install {args.backend}).")
+            raise FOMMError(f"--backend {args.backend} needs the {args.backend} package: {install_hint(args.backend)}.")
         if args.int8 and importlib.util.find_spec("nncf") is None:
-            raise FOMMError("--int8 quantizes with NNCF: pip install 'fomm_hf[openvino]' (or pip install nncf).")
+            raise FOMMError(f"--int8 quantizes with NNCF: {install_hint('nncf')}.")
 
 
 # fomm animate --------------------------------------------------------------------------------------------------

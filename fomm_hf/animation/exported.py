@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
-from ..export.backends import EXTRAS, PRECISIONS
+from ..export.backends import PRECISIONS, install_hint
 from ..export.exporting import ExportRecord
 from ..export.graphs import graph_signatures
 from ..motion import KeypointOutput
@@ -26,10 +26,8 @@ def import_backend(backend: str):
     try:
         return importlib.import_module(backend)
     except ImportError:
-        raise InvalidInputError(
-            f"The {backend} backend needs the {backend} package: pip install 'fomm_hf[{EXTRAS[backend]}]' "
-            f"(or pip install {backend})."
-        ) from None
+        message = f"The {backend} backend needs the {backend} package: {install_hint(backend)}."
+        raise InvalidInputError(message) from None
 
 
 def openvino_has_bf16() -> bool:
@@ -95,15 +93,19 @@ def keypoint_arrays(prefix: str, keypoints: KeypointOutput) -> Dict[str, np.ndar
     return arrays
 
 
+def generator_inputs(source: EncodedSource, kp_target: KeypointOutput) -> Dict[str, np.ndarray]:
+    """The frame generator's inputs that move ``source`` to the batch of keypoints ``kp_target``."""
+    return {"source": source.image.numpy(), "source_features": source.features.numpy(),
+            **keypoint_arrays("kp_source", source.keypoints), **keypoint_arrays("kp_driving", kp_target)}
+
+
 def graph_inputs(source: EncodedSource, frames: torch.Tensor, kp_target: KeypointOutput) -> Dict[str, dict]:
-    """{graph: its inputs} when ``frames`` (B, 3, H, W) are animated from ``source`` to ``kp_target``: what
-    :class:`ExportedEngine` gives each graph, and int8 calibration data."""
+    """{graph: its inputs} when ``frames`` (B, 3, H, W) are animated from ``source`` to ``kp_target``: int8
+    calibration data."""
     return {
         "keypoints": {"frames": frames.float().cpu().contiguous().numpy()},
         "source_encoder": {"source": source.image.numpy()},
-        "frame_generator": {"source": source.image.numpy(), "source_features": source.features.numpy(),
-                            **keypoint_arrays("kp_source", source.keypoints),
-                            **keypoint_arrays("kp_driving", kp_target)},
+        "frame_generator": generator_inputs(source, kp_target),
     }
 
 
@@ -131,5 +133,4 @@ class ExportedEngine(StreamingEngine):
 
     @torch.inference_mode()
     def generate(self, source: EncodedSource, kp_target: KeypointOutput) -> torch.Tensor:
-        inputs = graph_inputs(source, source.image, kp_target)["frame_generator"]
-        return torch.from_numpy(self.runner.run("frame_generator", inputs)[0])
+        return torch.from_numpy(self.runner.run("frame_generator", generator_inputs(source, kp_target))[0])

@@ -23,7 +23,7 @@ from ..animation import AnimationEngine, StreamingEngine, inference_dtype
 from ..animation.exported import ExportedEngine, GraphRunner, exported_precision, graph_inputs
 from ..errors import InvalidInputError
 from ..export import export_graphs, exported_folder, quantize_int8
-from ..export.backends import BACKENDS
+from ..export.backends import check_backend
 from ..export.exporting import EXPORT_RECORD
 from ..framing import PasteBack, SubjectFramer
 from ..images import check_fit, prepare_image, prepare_images, rgb_array, to_uint8
@@ -127,6 +127,7 @@ class FOMMPipeline(DiffusionPipeline):
         self._engines = {}  # dtype or (backend, precision) -> engine, for the weights of _engines_fingerprint
         self._engines_fingerprint = None
         self.folder = None  # the pipeline folder it was loaded from, where exported graphs may be saved too
+        self._digest = None  # (weights_fingerprint, weights_digest) of the weights last exported or looked up
         self._engines_lock = threading.Lock()  # concurrent callers (the app) build an engine once
 
     @property
@@ -190,7 +191,12 @@ class FOMMPipeline(DiffusionPipeline):
         return cached if (cached / EXPORT_RECORD).is_file() else None
 
     def _exported_cache(self, name: str) -> Path:
-        return cache_dir() / "exported" / weights_digest(self) / name
+        """Where exported graphs of the current weights are cached. Their digest reads every weight (a second for
+        vox-256), so it is computed once per set of weights."""
+        fingerprint = weights_fingerprint(self.kp_detector, self.generator)
+        if self._digest is None or self._digest[0] != fingerprint:
+            self._digest = (fingerprint, weights_digest(self))
+        return cache_dir() / "exported" / self._digest[1] / name
 
     def quantize(self, source_image: ImageInput, driving_frames: FramesInput, relative: bool = True,
                  batch_size: int = 4, fit: str = "crop", output: Optional[Union[str, os.PathLike]] = None) -> Path:
@@ -509,13 +515,6 @@ def to_output_type(frames: torch.Tensor, output_type: str):
     if output_type == "np":
         return array
     return [PIL.Image.fromarray(frame) for frame in array]
-
-
-def check_backend(backend: str, int8: bool) -> None:
-    if backend not in BACKENDS:
-        raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
-    if int8 and backend != "openvino":
-        raise InvalidInputError("int8 runs on the openvino backend (backend='openvino').")
 
 
 def weights_digest(pipe: "FOMMPipeline") -> str:

@@ -82,9 +82,8 @@ def find_tubes(
             closed, open_tubes = closed + open_tubes, []
         if index % stride:
             continue
-        ended = [tube for tube in open_tubes if index - tube.detections[-1][0] > max_gap]
-        closed += ended
-        open_tubes = [tube for tube in open_tubes if tube not in ended]
+        closed += [tube for tube in open_tubes if index - tube.detections[-1][0] > max_gap]
+        open_tubes = [tube for tube in open_tubes if index - tube.detections[-1][0] <= max_gap]
 
         # Each detection continues the open tube whose first box it overlaps most (each tube takes at most one
         # detection per frame, the best overlapping); the others start tubes.
