@@ -1,5 +1,6 @@
 """fomm prepare-data: raw videos cut into square clips of their subject, split by identity, resumable."""
 
+import csv
 import hashlib
 import os
 import signal
@@ -83,7 +84,6 @@ def prepared(raw_videos, tmp_path_factory):
 
 
 def test_real_videos_become_centred_clips_split_by_identity_with_their_index(prepared):
-    import csv
     import json
 
     output, stdout = prepared
@@ -91,16 +91,17 @@ def test_real_videos_become_centred_clips_split_by_identity_with_their_index(pre
     summary = json.loads((output / "preparation.json").read_text())["summary"]
     print(stdout)
 
-    # carphone.mp4: the face is followed while it faces the camera (frames 0-78; in profile after, the frontal
-    # detector loses it). The long video: carphone and its reversed copy are one steady shot (frames 0-79 and
-    # 161-240 of it), then the cut to the cartoon face starts another tube. The blurred copy is dropped.
+    # carphone.mp4: the face is followed through the clip, its tilted second half included (the detector looks
+    # every third frame, so the tube ends after frame 117). The long video: carphone and its reversed copy are one
+    # steady shot (frames 0-239), then the cut to the cartoon face at 240 starts another tube. The blurred copy is
+    # dropped.
     by_video = {}
     for row in rows:
         by_video.setdefault(row["video"], []).append(row)
     assert sorted(by_video) == ["anna#carphone.mp4", "ben/long.mp4"]
-    assert [(r["start_frame"], r["end_frame"]) for r in by_video["anna#carphone.mp4"]] == [("0", "79")]
+    assert [(r["start_frame"], r["end_frame"]) for r in by_video["anna#carphone.mp4"]] == [("0", "118")]
     long_clips = [(int(r["start_frame"]), int(r["end_frame"])) for r in by_video["ben/long.mp4"]]
-    assert len(long_clips) == 3 and long_clips[-1][0] >= 240 and long_clips[-1][1] <= 304, long_clips
+    assert long_clips[0] == (0, 238) and len(long_clips) == 2 and 240 <= long_clips[1][0] < long_clips[1][1] <= 304
     assert summary["dropped"]["too blurred"] == 1
     assert list(summary["unreadable"]) == ["dana#broken.mp4"] and str(output.parent) not in str(summary["unreadable"])
     assert "skipped dana#broken.mp4: Cannot read dana#broken.mp4 as a video" in stdout
@@ -154,9 +155,10 @@ def test_mp4_clips_and_settings_that_differ_from_the_folders_are_refused(raw_vid
     summary = prepare_dataset(raw_videos, output, PreparationSettings(size=SIZE, clip_format="mp4", min_side=64),
                               progress=False)
     clips = sorted((output / "train").glob("*.mp4")) + sorted((output / "test").glob("*.mp4"))
-    assert len(clips) == summary["clips"]["train"] + summary["clips"]["test"] == 4
+    assert len(clips) == summary["clips"]["train"] + summary["clips"]["test"] == 3
     dataset = FramesDataset(output, (SIZE, SIZE, 3), is_train=False)
-    assert {len(dataset[i]["video"]) for i in range(len(dataset))} <= {79, 80, 64, 65, 66}
+    index_frames = {int(row["frames"]) for row in csv.DictReader((output / "index.csv").open())}
+    assert {len(dataset[i]["video"]) for i in range(len(dataset))} <= index_frames
     with pytest.raises(InvalidInputError, match="other settings"):
         prepare_dataset(raw_videos, output, PreparationSettings(size=SIZE, min_side=64), progress=False)
     (tmp_path / "empty").mkdir()

@@ -19,6 +19,7 @@ from .squares import Box, Detection, Square
 DETECTION_SIDES = (256, 512)  # faces are looked for in a copy of the image reduced to this size, then this
 NEAR_FACE_SIDE = 64  # around a known face, in a copy reduced so that the face is at most this size
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
+ROLL_ANGLES = (25.0, -25.0, 50.0, -50.0)  # degrees: a tilted head is looked for in copies turned by these
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class FaceDetector:
     The picture's contrast is evened out locally first (CLAHE), which finds more faces than the usual global
     equalisation on both real and cartoon faces: on carphone.mp4, 77 of 120 frames against 73; on 40 cartoon
     faces in a plain canvas, 22 against 8 (the cascade was trained on photographs and misses many cartoons).
+    The cascade finds upright faces (within about 15 degrees); where it finds none, it looks again in copies
+    turned by ``ROLL_ANGLES``, so that a head tilted to one side is still found: on carphone.mp4, whose speaker
+    tilts his head in the second half, 120 of 120 frames against 77 upright only.
     Calls are serialised: a ``CascadeClassifier`` is not safe to share between threads.
     """
 
@@ -93,15 +97,34 @@ class FaceDetector:
         grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
         if scale < 1:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        grey = self._contrast.apply(grey)
+        for angle in (0.0, *ROLL_ANGLES):
+            if detections := self._search_turned(grey, angle, sizes):
+                break
+        detections = [Detection(detection.box.scaled(1 / scale), detection.score) for detection in detections]
+        return sorted(detections, key=lambda detection: -detection.box.area)
+
+    def _search_turned(self, grey: np.ndarray, angle: float, sizes: dict) -> List[Detection]:
+        """The faces in ``grey`` turned by ``angle`` degrees (anticlockwise) about its centre, as boxes of the same
+        size around the faces' centres turned back, in ``grey``'s pixels."""
+        import cv2
+
+        height, width = grey.shape
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)  # (2, 3): grey -> turned copy
+        if angle:
+            grey = cv2.warpAffine(grey, turn, (width, height), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE)
         with self._lock:
             boxes, _, weights = self._cascade.detectMultiScale3(
-                self._contrast.apply(grey), scaleFactor=1.1, minNeighbors=3, outputRejectLevels=True, **sizes
+                grey, scaleFactor=1.1, minNeighbors=3, outputRejectLevels=True, **sizes
             )
-        detections = [
-            Detection(Box(x, y, x + w, y + h).scaled(1 / scale), float(weight))
-            for (x, y, w, h), weight in zip(boxes, np.ravel(weights))
-        ]
-        return sorted(detections, key=lambda detection: -detection.box.area)
+        turn_back = cv2.invertAffineTransform(turn)
+        detections = []
+        for (x, y, w, h), weight in zip(boxes, np.ravel(weights)):
+            centre_x, centre_y = turn_back @ (x + w / 2, y + h / 2, 1.0)
+            box = Box(centre_x - w / 2, centre_y - h / 2, centre_x + w / 2, centre_y + h / 2)
+            detections.append(Detection(box, float(weight)))
+        return detections
 
 
 @functools.cache
