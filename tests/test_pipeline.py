@@ -133,7 +133,8 @@ def test_save_and_load_round_trip_offline(tiny_pipeline, tmp_path, source, drivi
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     tiny_pipeline.save_pretrained(tmp_path / "pipe")
     weights = sorted(p.relative_to(tmp_path / "pipe").as_posix() for p in (tmp_path / "pipe").rglob("*.safetensors"))
-    assert weights == ["generator/diffusion_pytorch_model.safetensors", "kp_detector/diffusion_pytorch_model.safetensors"]
+    assert weights == ["generator/diffusion_pytorch_model.safetensors",
+                       "kp_detector/diffusion_pytorch_model.safetensors"]
     loaded = FOMMPipeline.from_pretrained(tmp_path / "pipe")
     loaded.set_progress_bar_config(disable=True)
     assert loaded.image_size == 32
@@ -175,7 +176,9 @@ def test_load_from_a_populated_hub_cache_offline(tiny_pipeline, tmp_path, source
 
 def uploaded_files(folder_path):
     return sorted(
-        os.path.relpath(os.path.join(root, name), folder_path) for root, _, names in os.walk(folder_path) for name in names
+        os.path.relpath(os.path.join(root, name), folder_path)
+        for root, _, names in os.walk(folder_path)
+        for name in names
     )
 
 

@@ -145,16 +145,21 @@ def a_driven_by_b(category: str):
 
 def test_faces_a_driven_by_b_follows_b_head():
     kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("faces")
-    centre = lambda lm: landmark("faces", lm, "face_centre")
-    assert np.allclose(centre(a_by_b), centre(b), atol=1e-9)
+    def centre(lm):
+        return landmark("faces", lm, "face_centre")
 
     def eye_line(lm):
         return landmark("faces", lm, "right_eye") - landmark("faces", lm, "left_eye")
 
-    angle = lambda v: np.arctan2(v[:, 1], v[:, 0])
+    def angle(v):
+        return np.arctan2(v[:, 1], v[:, 0])
+
+    def spacing(identity):
+        return identity.eye_spacing * identity.face_width
+
+    assert np.allclose(centre(a_by_b), centre(b), atol=1e-9)
     assert np.allclose(angle(eye_line(a_by_b)), angle(eye_line(b)), atol=1e-9)
     ratio = np.linalg.norm(eye_line(a_by_b), axis=1) / np.linalg.norm(eye_line(b), axis=1)
-    spacing = lambda identity: identity.eye_spacing * identity.face_width
     assert np.allclose(ratio, spacing(identity_a) / spacing(identity_b))
     # Everything else is A's own face with B's expression, moved by B's head transform.
     still = [replace(p, dx=0.0, dy=0.0, angle=0.0, scale=1.0) for p in poses_b]
@@ -168,10 +173,12 @@ def test_faces_a_driven_by_b_follows_b_head():
 def test_puppets_a_driven_by_b_follows_b_skeleton():
     kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("puppets")
     assert np.allclose(landmark("puppets", a_by_b, "pelvis"), landmark("puppets", b, "pelvis"), atol=1e-9)
+    def unit(v):
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
     for start, end in BONES:
         bone_a = landmark("puppets", a_by_b, end) - landmark("puppets", a_by_b, start)
         bone_b = landmark("puppets", b, end) - landmark("puppets", b, start)
-        unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)
         assert np.allclose(unit(bone_a), unit(bone_b), atol=1e-9)
     assert not np.allclose(a_by_b, b, atol=0.5)  # A's proportions, not B's
 
