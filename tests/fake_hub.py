@@ -2,7 +2,8 @@
 
 The Hub's servers cannot be reached from the test machines, so :class:`FakeHub` answers the two requests
 ``huggingface_hub.hf_hub_download`` makes (``HEAD`` for the metadata, ``GET`` with an optional ``Range`` for the
-bytes) on ``127.0.0.1``; processes started with :meth:`FakeHub.environment` download from it with the real
+bytes) and the two ``snapshot_download`` adds (the repository's information and its file tree) on
+``127.0.0.1``; processes started with :meth:`FakeHub.environment` download from it with the real
 ``huggingface_hub`` code (cache layout, partial files, resumption, progress bars). Nothing else is faked.
 """
 
@@ -64,6 +65,8 @@ class FakeHub:
 
     def answer(self, request: http.server.BaseHTTPRequestHandler, send_body: bool) -> None:
         self.requests.append((request.command, request.path))
+        if request.path.startswith("/api/models/"):
+            return self.answer_api(request)
         match = re.fullmatch(r"/(?:(spaces|datasets)/)?(.+?)/resolve/([^/]+)/(.+)", request.path)
         key = match and ({"spaces": "space", "datasets": "dataset"}.get(match[1], "model"), match[2], match[4])
         if key not in self.files:
@@ -92,6 +95,30 @@ class FakeHub:
         if end < size:
             request.wfile.flush()
             self._release.wait()  # hold the connection open, sending nothing
+
+    def answer_api(self, request: http.server.BaseHTTPRequestHandler) -> None:
+        """A model repository's information (``/api/models/<repo>[/revision/<rev>]``: its commit and files) or
+        its file tree (``/api/models/<repo>/tree/<rev>``), as JSON."""
+        match = re.fullmatch(r"/api/models/([^/]+/[^/?]+)(/revision/[^/?]+|/tree/[^?]+)?(\?.*)?", request.path)
+        files = {name: path for (kind, repo, name), path in self.files.items() if match and kind == "model"
+                 and repo == match[1]}
+        if not files:
+            request.send_response(404)
+            request.send_header("X-Error-Code", "RepoNotFound")
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        if (match[2] or "").startswith("/tree/"):
+            answer = [{"type": "file", "path": name, "size": path.stat().st_size, "oid": self._hashes[("model",
+                       match[1], name)][:40]} for name, path in sorted(files.items())]
+        else:
+            answer = {"id": match[1], "sha": COMMIT, "siblings": [{"rfilename": name} for name in sorted(files)]}
+        body = json.dumps(answer).encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
     def close(self) -> None:
         self._release.set()

@@ -1,5 +1,7 @@
 """Exported graphs: ONNX Runtime and OpenVINO against PyTorch, int8 end to end, and a pipeline folder round trip."""
 
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -15,6 +17,7 @@ from fomm_hf.motion import KeypointOutput
 from fomm_hf.video import open_video
 
 from .conftest import REPO_ROOT, modes_under
+from .fake_hub import FakeHub
 from .test_cli import run_fomm
 from .test_video import audio_seconds, ffmpeg
 
@@ -84,6 +87,52 @@ def test_export_into_a_pipeline_folder_then_load_and_animate_with_each_backend(t
         assert pipe.exported_graphs(subfolder) == folder / subfolder  # the folder's own, not a cached export
         frames = pipe(EXAMPLES / "face.png", driving, backend=backend).frames
         assert (frames - reference).abs().max().item() < TOLERANCE, backend
+
+
+def test_graphs_in_a_hub_repository_are_downloaded_when_a_backend_asks_for_them(tmp_path, monkeypatch):
+    """Two repositories of the bundled model on a local fake of the Hub, one with its ONNX graphs beside its
+    weights: ``fomm animate --model owner/name --backend onnxruntime`` downloads the pipeline, then that
+    repository's graphs, and exports nothing; ``FOMMPipeline.from_pretrained("owner/name")`` downloads the other
+    (diffusers' own Hub download refuses this package's components), which gets its graphs exported here, as a
+    local folder without them does; offline, from Python, the first runs from the Hub cache."""
+    folder = tmp_path / "pipeline"
+    pipe = FOMMPipeline.from_pretrained()
+    pipe.save_pretrained(folder)
+    export_graphs(pipe.kp_detector, pipe.generator, pipe.image_size, folder / "onnx", "onnx")
+    files = {name.relative_to(folder).as_posix(): name for name in folder.rglob("*") if name.is_file()}
+    hub = FakeHub({("model", "someone/with-graphs", name): path for name, path in files.items()}
+                  | {("model", "someone/without-graphs", name): path for name, path in files.items()
+                     if not name.startswith("onnx/")})
+    hf_home, cache = tmp_path / "hf", tmp_path / "fomm-cache"
+
+    def animate(repo_id: str, environment: dict):
+        return run_fomm("animate", "--model", repo_id, "--backend", "onnxruntime", "--source", EXAMPLES / "face.png",
+                        "--driving", EXAMPLES / "driving.mp4", "--output", tmp_path / "result.mp4", "--max-frames",
+                        "4", FOMM_CACHE=str(cache), **environment)
+
+    try:
+        downloaded = animate("someone/with-graphs", hub.environment(hf_home))
+        asked = [path for method, path in hub.requests if method == "GET"]
+        exported_here = subprocess.run(  # from Python this time
+            [sys.executable, "-c", "import numpy as np; from fomm_hf import FOMMPipeline\n"
+             "pipe = FOMMPipeline.from_pretrained('someone/without-graphs')\n"
+             f"pipe({str(EXAMPLES / 'face.png')!r}, np.zeros((2, 64, 64, 3), np.uint8), backend='onnxruntime')"],
+            env={**os.environ, **hub.environment(hf_home), "FOMM_CACHE": str(cache)}, capture_output=True, text=True)
+    finally:
+        hub.close()
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert any(path.endswith("/onnx/frame_generator.onnx") for path in asked), asked
+    assert exported_here.returncode == 0, exported_here.stderr
+    assert [path.name for path in cache.glob("exported/*/*")] == ["onnx"]  # the second repository's only
+
+    monkeypatch.setenv("FOMM_CACHE", str(cache))  # offline (as every test), in this process
+    loaded = FOMMPipeline.from_pretrained("someone/with-graphs", cache_dir=hf_home / "hub")
+    loaded.set_progress_bar_config(disable=True)
+    graphs = loaded.find_exported_graphs("onnx")
+    assert graphs is not None and graphs.is_relative_to(hf_home) and graphs.name == "onnx"
+    assert loaded.find_exported_graphs("openvino") is None  # the repository has none, and nothing is exported
+    frames = loaded(EXAMPLES / "face.png", np.zeros((2, 64, 64, 3), np.uint8), backend="onnxruntime").frames
+    assert frames.shape == (2, 3, 64, 64) and len(list(cache.glob("exported/*/*"))) == 1
 
 
 def psnr(frames: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ import tempfile
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional
 
 import torch
 
@@ -42,6 +42,12 @@ class ExportRecord:
     image_size: int
     with_jacobians: bool
     num_kp: int
+
+    @property
+    def graph_files(self) -> List[str]:
+        """The names of the graphs' files beside ``export.json``."""
+        extensions = (".xml", ".bin") if self.format == "openvino" else (".onnx",)
+        return [name + extension for name in graph_signatures(self.with_jacobians) for extension in extensions]
 
     @classmethod
     def read(cls, folder: Path) -> "ExportRecord":

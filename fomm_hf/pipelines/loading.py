@@ -8,18 +8,22 @@ is resolved in this order:
 3. a registered name (``fomm models`` lists them, :mod:`.registry`): the bundled model, or an original model,
    downloaded and converted on first use and kept converted (:mod:`.converted_models`);
 4. a Hub repository id (``owner/name``): its pipeline files are downloaded into the Hub cache, or found
-   there when the Hub is offline (``HF_HUB_OFFLINE=1``).
+   there when the Hub is offline (``HF_HUB_OFFLINE=1``). Its exported graphs (the ``onnx/``, ``openvino/``
+   and ``openvino-int8/`` subfolders that ``fomm export`` writes) are fetched only when a backend asks for
+   them (:class:`HubOrigin`).
 
 Resolving only finds (or downloads) the files; :func:`load_pipeline` then loads the weights. Commands resolve
 the model after checking their other inputs and before loading it, so a wrong name is reported at once.
 """
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import CheckpointError, InvalidInputError
+from ..hub_access import hub_is_reachable
 from ..schema import closest_key
 from .converted_models import converted_folder, registered_model_folder
 from .registry import BUNDLED_MODEL, MODELS, RegisteredModel, registered_model
@@ -29,9 +33,53 @@ PIPELINE_FILES = ["model_index.json", "*/config.json", "*/*.safetensors", "READM
 
 
 @dataclass(frozen=True)
+class HubOrigin:
+    """The Hub repository (at a revision) a pipeline was loaded from, which may hold its exported graphs too."""
+
+    repo_id: str
+    revision: Optional[str] = None  # a commit, branch or tag; None: the main branch
+    cache_dir: Optional[str] = None  # None: the Hub cache
+
+    def exported_graphs(self, name: str) -> Optional[Path]:
+        """The repository's ``name`` subfolder of exported graphs ("onnx", "openvino", "openvino-int8"), from the
+        Hub cache or downloaded into it; None where the repository has none, or they are not in the cache and
+        the Hub cannot be reached (the caller then exports its own)."""
+        return download_exported_graphs(self.repo_id, self.revision, self.cache_dir, name)
+
+
+@functools.lru_cache(maxsize=32)
+def download_exported_graphs(repo_id: str, revision: Optional[str], cache_dir: Optional[str],
+                             name: str) -> Optional[Path]:
+    """See :meth:`HubOrigin.exported_graphs`; asked once per process for each repository and subfolder."""
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    from ..export.exporting import EXPORT_RECORD, ExportRecord
+
+    def download(file: str, local_files_only: bool) -> Path:
+        return Path(hf_hub_download(repo_id, f"{name}/{file}", revision=revision, cache_dir=cache_dir,
+                                    local_files_only=local_files_only))
+
+    for local_files_only in (True, False):
+        if not local_files_only and (constants.HF_HUB_OFFLINE or not hub_is_reachable()):
+            return None
+        try:
+            folder = download(EXPORT_RECORD, local_files_only).parent
+            for file in ExportRecord.read(folder).graph_files:
+                download(file, local_files_only)
+            return folder
+        except LocalEntryNotFoundError:
+            continue  # not (all) in the cache: download
+        except (EntryNotFoundError, HfHubHTTPError, OSError, InvalidInputError):
+            return None  # the repository has no such graphs, or they cannot be downloaded: exported here instead
+    return None
+
+
+@dataclass(frozen=True)
 class ResolvedModel:
     name: str  # as the person gave it (or the default's folder)
     folder: Path  # the local pipeline folder
+    hub_origin: Optional[HubOrigin] = None  # where it was downloaded from, for a Hub repository id
 
     @property
     def registered(self) -> Optional[RegisteredModel]:
@@ -45,8 +93,10 @@ class ResolvedModel:
         return self.folder.name if is_local_folder else self.name
 
 
-def resolve_model(model: Optional[str] = None) -> ResolvedModel:
-    """The local pipeline folder of a model argument (see the module); raises InvalidInputError if there is none."""
+def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Optional[str] = None,
+                  cache_dir: Optional[Union[str, os.PathLike]] = None) -> ResolvedModel:
+    """The local pipeline folder of a model argument (see the module); raises InvalidInputError if there is none.
+    ``revision`` and ``cache_dir`` apply to a Hub repository (a commit, branch or tag; another Hub cache)."""
     name = str(model or os.environ.get(MODEL_ENV_VAR) or BUNDLED_MODEL)
     path = Path(name).expanduser()
     if path.is_dir():
@@ -65,7 +115,9 @@ def resolve_model(model: Optional[str] = None) -> ResolvedModel:
             f"The model {name!r} is not a folder here, nor a registered name{closest_name(name)}, nor a Hub "
             "repository id (owner/name)."
         ) from None
-    return ResolvedModel(name, download_pipeline(name))
+    folder = download_pipeline(name, revision, cache_dir)
+    cache_dir = None if cache_dir is None else str(cache_dir)
+    return ResolvedModel(name, folder, HubOrigin(name, folder.name, cache_dir))  # a snapshot folder: its commit
 
 
 def closest_name(name: str) -> str:
@@ -73,13 +125,16 @@ def closest_name(name: str) -> str:
     return closest_key(name, MODELS) or " (fomm models lists them)"
 
 
-def download_pipeline(repo_id: str) -> Path:
-    """The pipeline files of a Hub repository, from the Hub cache (downloaded there if needed)."""
+def download_pipeline(repo_id: str, revision: Optional[str] = None,
+                      cache_dir: Optional[Union[str, os.PathLike]] = None) -> Path:
+    """The pipeline files of a Hub repository, from the Hub cache (downloaded there if needed): a snapshot folder
+    of the cache, named by its commit."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
     try:
-        folder = Path(snapshot_download(repo_id, allow_patterns=PIPELINE_FILES))
+        folder = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir,
+                                        allow_patterns=PIPELINE_FILES))
     except LocalEntryNotFoundError:
         raise InvalidInputError(
             f"Cannot find the model {repo_id!r}: it is not a folder here, nor a registered name"
@@ -104,6 +159,8 @@ def load_pipeline(model: Union[None, str, ResolvedModel] = None, **kwargs):
 
     resolved = model if isinstance(model, ResolvedModel) else resolve_model(model)
     try:
-        return FOMMPipeline.from_pretrained(resolved.folder, **kwargs)
+        pipe = FOMMPipeline.from_pretrained(resolved.folder, **kwargs)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"Cannot load a FOMM pipeline from {resolved.name}: {error}") from None
+    pipe.hub_origin = resolved.hub_origin  # the folder alone does not say which repository it came from
+    return pipe

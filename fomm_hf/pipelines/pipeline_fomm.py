@@ -32,8 +32,9 @@ from ..motion import KeypointOutput, MotionOptions, best_matching_frame, transfe
 from ..permissions import give_ordinary_permissions
 from ..pictures import side_by_side_batch
 from ..video import VideoWriter, check_output_path, iter_batches, open_video
-from .converted_models import cache_dir, registered_model_folder
-from .registry import BUNDLED_MODEL, registered_model
+from .converted_models import cache_dir
+from .loading import resolve_model
+from .registry import BUNDLED_MODEL
 
 ImageInput = Union[str, os.PathLike, PIL.Image.Image, np.ndarray, torch.Tensor]
 FramesInput = Union[torch.Tensor, np.ndarray, Sequence[ImageInput]]
@@ -96,16 +97,16 @@ class FOMMPipeline(DiffusionPipeline):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Optional[Union[str, os.PathLike]] = None, **kwargs):
         """Loads a pipeline folder, a registered model by name (``fomm models`` lists them; the original models are
-        downloaded and converted on first use) or a Hub repository, in this order; without one, the bundled demo
-        model (works offline)."""
-        name = pretrained_model_name_or_path or BUNDLED_MODEL
-        registered = None
-        if isinstance(name, str) and not os.path.isdir(name) and (registered := registered_model(name)):
-            name = registered_model_folder(registered)
-        pipe = super().from_pretrained(name, **kwargs)
+        downloaded and converted on first use) or a Hub repository (``revision`` and ``cache_dir`` apply to it; its
+        pipeline files are downloaded, and its exported graphs when a backend needs them), in this order; without
+        one, the bundled demo model (works offline)."""
+        revision, hub_cache = kwargs.pop("revision", None), kwargs.pop("cache_dir", None)
+        resolved = resolve_model(pretrained_model_name_or_path or BUNDLED_MODEL, revision, hub_cache)
+        pipe = super().from_pretrained(resolved.folder, **kwargs)
+        registered = resolved.registered
         if registered is not None and pipe.category is None:  # converted before categories were recorded
             pipe.register_to_config(category=registered.category)
-        pipe.folder = Path(name) if os.path.isdir(name) else None
+        pipe.folder, pipe.hub_origin = resolved.folder, resolved.hub_origin
         return pipe
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
@@ -127,6 +128,7 @@ class FOMMPipeline(DiffusionPipeline):
         self._engines = {}  # dtype or (backend, precision) -> engine, for the weights of _engines_fingerprint
         self._engines_fingerprint = None
         self.folder = None  # the pipeline folder it was loaded from, where exported graphs may be saved too
+        self.hub_origin = None  # the Hub repository it was loaded from, which may hold exported graphs too
         self._digest = None  # (weights_fingerprint, weights_digest) of the weights last exported or looked up
         self._engines_lock = threading.Lock()  # concurrent callers (the app) build an engine once
 
@@ -169,9 +171,9 @@ class FOMMPipeline(DiffusionPipeline):
 
     def exported_graphs(self, export_format: str, int8: bool = False) -> Path:
         """The folder of the components' graphs in ``export_format`` ("onnx", "openvino"; ``int8``: quantized):
-        the ``onnx/``, ``openvino/`` or ``openvino-int8/`` subfolder of the pipeline's folder if it has one,
-        else a copy exported here on first use and kept in the cache (``$FOMM_CACHE/exported``, by the
-        weights' digest). int8 graphs are made by :meth:`quantize`."""
+        the ``onnx/``, ``openvino/`` or ``openvino-int8/`` subfolder of the pipeline's folder (or of the Hub
+        repository it was loaded from, downloaded) if it has one, else a copy exported here on first use and kept
+        in the cache (``$FOMM_CACHE/exported``, by the weights' digest). int8 graphs are made by :meth:`quantize`."""
         found = self.find_exported_graphs(export_format, int8)
         if found is not None:
             return found
@@ -185,6 +187,8 @@ class FOMMPipeline(DiffusionPipeline):
         """The folder :meth:`exported_graphs` gives if it exists already (nothing is exported), else None."""
         name = f"{export_format}-int8" if int8 else export_format
         saved = exported_folder(self.folder, name)
+        if saved is None and self.hub_origin is not None:
+            saved = self.hub_origin.exported_graphs(name)
         if saved is not None:
             return saved
         cached = self._exported_cache(name)
