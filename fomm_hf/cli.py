@@ -7,9 +7,12 @@ diffusers.
 """
 
 import argparse
+import signal
 import sys
 import time
 import warnings
+from pathlib import Path
+from typing import Optional
 
 from .errors import FOMMError, OneLineErrorParser
 
@@ -21,6 +24,16 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
+    return value
+
+
+def test_fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
     return value
 
 
@@ -119,7 +132,6 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_animate(args) -> None:
-    from pathlib import Path
 
     from .animation import resolve_device
     from .images import read_image
@@ -129,10 +141,11 @@ def run_animate(args) -> None:
     source = read_image(args.source)
     with open_video(args.driving):
         pass  # it opens: a video (or folder of frames) with a frame that decodes
-    output = check_output_path(args.output)
+    inputs = {"the source image": args.source, "the driving video": args.driving}
+    output = check_output_path(args.output, keep=inputs)
     keypoints_output = None
     if args.keypoints:
-        keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"))
+        keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"), keep=inputs)
     check_backend_arguments(args)
     device = resolve_device(args.device)
     model = resolve_model(args.model)
@@ -158,7 +171,8 @@ def run_animate(args) -> None:
     for note in result.framing_notes:
         print(note)
     print(
-        f"Wrote {result.output}: {result.num_frames} frames at {result.fps:.5g} fps in {result.seconds:.1f} s "
+        f"Wrote {result.output}: {result.num_frames} frame{'s' * (result.num_frames != 1)} at {result.fps:.5g} fps "
+        f"in {result.seconds:.1f} s "
         f"({result.frames_per_second:.2f} frames/s on {result.device}, {result.dtype}; first frames written "
         f"after {result.seconds_to_first_frame:.2f} s)"
     )
@@ -174,6 +188,8 @@ def run_animate(args) -> None:
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
+    from .pipelines.registry import CATEGORIES
+
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", metavar="NAME",
                        help="a registered original model (fomm models lists them): its config is known, and the "
@@ -191,10 +207,19 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the folder to this Hub repository")
     parser.add_argument("--private", action="store_true", help="create the Hub repository as private")
+    parser.add_argument("--category", choices=list(CATEGORIES), help="what the model animates, for framing (default: "
+                        "the registered model's, or that of the original config of the same name)")
+
+
+def config_category(config) -> Optional[str]:
+    """The category of the registered original model whose config has the name of ``config`` (the original
+    repository's ``config/vox-256.yaml`` is vox-256's), if any."""
+    from .pipelines.registry import MODELS
+
+    return next((model.category for model in MODELS.values() if model.config.name == Path(config).name), None)
 
 
 def run_convert(args) -> None:
-    from pathlib import Path
 
     from .errors import InvalidInputError
     from .models.model_config import read_yaml
@@ -218,10 +243,17 @@ def run_convert(args) -> None:
     checkpoint = Path(args.checkpoint)
     if not checkpoint.is_file():
         raise InvalidInputError(f"The checkpoint file {checkpoint} does not exist.")
-    if args.output and Path(args.output).is_file():
-        raise InvalidInputError(f"Cannot write the pipeline folder {args.output}: it is a file.")
+    into_cache = registered and not args.output and args.align_corners  # else: a folder given, or named after it
+    if not into_cache:
+        from .pipelines.folders import check_pipeline_destination
 
-    if registered and not args.output and args.align_corners:
+        check_pipeline_destination(args.output or registered.name)
+    if args.push_to_hub:
+        from .hub_access import check_hub_upload
+
+        check_hub_upload(args.push_to_hub)
+
+    if into_cache:
         from .pipelines.converted_models import convert_into_cache, file_sha256
 
         if registered.sha256 and file_sha256(checkpoint) != registered.sha256:
@@ -238,7 +270,7 @@ def run_convert(args) -> None:
         folder = write_converted_pipeline(output, converted, checkpoint.name, source=f"local file {checkpoint.name}",
                                           licence=registered.licence if registered else "",
                                           repo_id=args.push_to_hub or str(output),
-                                          category=registered.category if registered else None)
+                                          category=args.category or config_category(config))
         print(f"Saved pipeline to {folder}")
     if args.push_to_hub:
         from .pipelines.folders import push_folder_to_hub
@@ -295,7 +327,6 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_evaluate(args) -> None:
     import json
-    from pathlib import Path
 
     from .animation import resolve_device
     from .errors import InvalidInputError
@@ -396,7 +427,6 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_export(args) -> None:
     import itertools
-    from pathlib import Path
 
     from .export import export_graphs
     from .images import read_image
@@ -405,8 +435,14 @@ def run_export(args) -> None:
     from .video import open_video
 
     output = Path(args.output)
-    if not output.parent.is_dir():
-        raise FOMMError(f"Cannot write {output}: the folder {output.parent} does not exist.")
+    existing = next(folder for folder in (output, *output.parents) if folder.exists())
+    if not existing.is_dir():
+        raise FOMMError(f"Cannot write the graphs to {output}: {existing} is a file.")
+    if existing == output and any(output.iterdir()) and not (output / "export.json").is_file():
+        raise FOMMError(f"Cannot write the graphs to {output}: it is not empty and holds no export to replace; "
+                        "give a new folder (e.g. the onnx/ or openvino/ subfolder of a pipeline folder).")
+    if (args.calibration or args.calibration_source) and not args.int8:
+        raise FOMMError("--calibration and --calibration-source go with --int8 (float32 graphs need no calibration).")
     if args.int8 and (args.export_format != "openvino" or not args.calibration):
         raise FOMMError("--int8 needs --format openvino and --calibration VIDEO (real content, like the videos to "
                         "animate).")
@@ -451,7 +487,7 @@ def add_prepare_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smallest crop kept, in the video's pixels (default: half of --size)")
     parser.add_argument("--min-sharpness", type=float, default=defaults.min_sharpness,
                         help=f"least sharpness kept (variance of the Laplacian; default {defaults.min_sharpness:g})")
-    parser.add_argument("--test-fraction", type=float, default=defaults.test_fraction,
+    parser.add_argument("--test-fraction", type=test_fraction, default=defaults.test_fraction,
                         help=f"fraction of the identities for test/ (default {defaults.test_fraction:g})")
 
 
@@ -471,11 +507,15 @@ def run_prepare_data(args) -> None:
               f"average ({summary['centre_error']['worst']:.1%} at worst).")
     for video, message in summary["unreadable"].items():
         print(f"  skipped {video}: {message}")
-    for split in ("train", "test"):
-        if not summary["clips"][split]:
-            identities = ", ".join(summary["identities"][split]) or "none"
-            print(f"  warning: {split}/ has no clips (its identities, {identities}, gave none): add videos, or change "
-                  "--test-fraction")
+    if not summary["clips"]["train"] and not summary["clips"]["test"]:
+        found = "every subject tube found was dropped" if summary["tubes"] else "no subject was found in any video"
+        print(f"  warning: no clips were kept: {found}; add videos, or relax --min-frames, --min-side or "
+              "--min-sharpness")
+    for empty, full in (("train", "test"), ("test", "train")):
+        if summary["clips"][full] and not summary["clips"][empty] and (empty == "train" or args.test_fraction):
+            identities = ", ".join(summary["identities"][full])
+            print(f"  warning: {empty}/ has no clips: they all come from {identities}, and an identity is never in "
+                  "both splits; add videos of other identities, or change --test-fraction")
     print(f"  where each clip came from: {args.output}/index.csv; settings and summary: {args.output}/preparation.json")
 
 
@@ -506,13 +546,28 @@ def build_parser() -> OneLineErrorParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, ``docker stop``), raised like Ctrl-C so that the same clean-up runs: files
+    being written are removed."""
+
+
+def terminate(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = lambda message, *_: print(f"fomm {args.command}: warning: {message}", file=sys.stderr)
+    on_terminate = signal.signal(signal.SIGTERM, terminate)
     try:
         COMMANDS[args.command][1](args)
     except FOMMError as error:
         message = " ".join(str(error).split())  # one line
         print(f"fomm {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:
+        print(f"fomm {args.command}: stopped", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, on_terminate)
     return 0

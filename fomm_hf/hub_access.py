@@ -3,12 +3,15 @@
 ``huggingface_hub`` retries a request that cannot connect five times, with growing pauses: about 25 s before
 a machine without network learns that a file it does not have cannot be downloaded. Callers that have looked in
 the local cache first ask :func:`hub_is_reachable` before downloading, and say at once what to do instead.
+Commands that upload their result ask :func:`check_hub_upload` before their work, not after it.
 """
 
 import functools
 import os
 import socket
 from urllib.parse import urlparse
+
+from .errors import InvalidInputError
 
 CONNECT_SECONDS = 3.0
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -30,3 +33,24 @@ def hub_is_reachable() -> bool:
     except OSError:  # the name does not resolve, the connection is refused or times out
         return False
     return True
+
+
+def check_hub_upload(repo_id: str) -> None:
+    """Raises InvalidInputError, in one line that says what to do, where uploading to the Hub repository
+    ``repo_id`` cannot work: not a repository id, the Hub switched off (``HF_HUB_OFFLINE``), no token, or the Hub
+    not reachable."""
+    from huggingface_hub import constants, get_token
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise InvalidInputError(f"{repo_id!r} is not a Hub repository id (owner/name) to upload to.") from None
+    cannot = f"Cannot upload to the Hub repository {repo_id}:"
+    if constants.HF_HUB_OFFLINE:
+        raise InvalidInputError(f"{cannot} the Hub is switched off here (HF_HUB_OFFLINE is set).")
+    if get_token() is None:
+        raise InvalidInputError(f"{cannot} no Hub token; log in with `hf auth login`, or set HF_TOKEN.")
+    if not hub_is_reachable():
+        raise InvalidInputError(f"{cannot} the Hub at {constants.ENDPOINT} cannot be reached from here.")

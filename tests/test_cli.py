@@ -2,8 +2,10 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import PIL.Image
 import pytest
@@ -56,6 +58,17 @@ BAD_INPUTS = {
                                  "--output", "{folder}/converted"], "junk.bin is not a text file"),
     "missing checkpoint": (["convert", "--config", "{config}", "--checkpoint", "{folder}/missing.pth.tar",
                             "--output", "{folder}/converted"], "missing.pth.tar does not exist"),
+    "output over the driving video": (ANIMATE + ["--output", "{driving}"],
+                                      "it is the driving video, which would be lost"),
+    "conversion into a folder of other files": (
+        ["convert", "--config", "{config}", "--checkpoint", "{folder}/junk.bin", "--output", "{folder}"],
+        "it is not empty and not a pipeline folder; give a new folder"),
+    "conversion into the current folder": (
+        ["convert", "--config", "{config}", "--checkpoint", "{folder}/junk.bin", "--output", "."],
+        "it holds the current folder"),
+    "conversion pushed while offline": (
+        ["convert", "--config", "{config}", "--checkpoint", "{folder}/junk.bin", "--output", "{folder}/converted",
+         "--push-to-hub", "someone/model"], "HF_HUB_OFFLINE is set"),
     "evaluation of 0 clips": (["evaluate", "--num-test", "0"], "--num-test: .*at least 1"),
     "evaluation on CUDA without it": (["evaluate", "--device", "cuda"], "'cuda' is not available"),
     "unknown command": (["animat"], "invalid choice: 'animat'"),
@@ -98,6 +111,24 @@ def test_a_mistake_in_a_real_process_is_one_line_without_traceback(inputs):
     assert result.stderr.strip().splitlines() == [
         f"fomm animate: error: {inputs['driving']} is a video; a still image (png, jpg, webp, ...) is needed here."
     ]
+
+
+def test_a_stopped_animation_is_one_line_and_leaves_no_file(inputs, tmp_path):
+    """SIGTERM (kill, timeout, docker stop) stops like Ctrl-C: the files being written are removed."""
+    driving = make_clip(tmp_path / "long.mp4", size="48x48", seconds=40)
+    output = tmp_path / "out" / "result.mp4"
+    output.parent.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "fomm_hf", "animate", "--source", str(inputs["source"]),
+                                "--driving", str(driving), "--output", str(output), "--keypoints", "--framing", "none"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(output.parent.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the result is being written
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+    assert stderr.strip().splitlines()[-1] == "fomm animate: stopped" and "Traceback" not in stderr
+    assert list(output.parent.iterdir()) == []
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fomm_hf.images import read_image
 from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter, open_video
 
-from .conftest import MEDIA, needs
+from .conftest import MEDIA, REPO_ROOT, needs
 
 pytestmark = pytest.mark.skipif(face_detector() is None, reason="no OpenCV face detector installed")
 
@@ -44,6 +44,16 @@ def test_the_face_found_in_the_portrait_is_the_one_marked_by_hand():
     square = SubjectFramer("face").frame_source(image).square  # head, hair and neck, as in VoxCeleb's crops
     assert square.left < ASTRONAUT_FACE.left and square.top < ASTRONAUT_FACE.top - 40
     assert square.left + square.side > ASTRONAUT_FACE.right and square.top + square.side > ASTRONAUT_FACE.bottom
+
+
+def test_a_picture_framed_closely_already_is_animated_whole():
+    """The cartoon example is a 128 px crop around its face; the model's framing (1.8 face widths) would be 135 px:
+    the whole picture is animated, not a square padded with its repeated edges."""
+    image = read_image(REPO_ROOT / "examples" / "cartoon-face" / "face.png")
+    framed = SubjectFramer("cartoon face").frame_source(image)
+    assert framed.square == Square(0, 0, 128) and "larger than the picture" in framed.note
+    assert Square(-20, 30, 100).fitted(400, 300) == Square(-20, 30, 100)  # within the picture's size: as it is
+    assert Square(-20, 30, 350).fitted(400, 300) == Square(5, 0, 300)  # about its centre (155, 205), inside
 
 
 @needs(MEDIA)

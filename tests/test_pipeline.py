@@ -16,6 +16,7 @@ from fomm_hf import (
     KeypointDetector,
     MultiScaleDiscriminator,
     OcclusionAwareGenerator,
+    hub_access,
 )
 from fomm_hf.errors import InvalidInputError
 from fomm_hf.pipelines import folders
@@ -210,11 +211,13 @@ def test_converter_pushes_the_converted_folder(tmp_path):
         return "commit-url"
 
     with mock.patch.object(folders, "create_repo") as create_repo, \
-            mock.patch.object(folders, "upload_folder", side_effect=fake_upload_folder):
+            mock.patch.object(folders, "upload_folder", side_effect=fake_upload_folder), \
+            mock.patch.object(hub_access, "check_hub_upload") as check_hub_upload:
         code = main(["convert", "--config", str(REFERENCE / "config.yaml"), "--checkpoint",
                      str(REFERENCE / "checkpoint.pth.tar"), "--output", str(tmp_path / "out"),
                      "--push-to-hub", "someone/fomm-tiny"])
     assert code == 0
+    check_hub_upload.assert_called_once_with("someone/fomm-tiny")
     create_repo.assert_called_once_with("someone/fomm-tiny", private=False, exist_ok=True, repo_type="model")
     repo_id, files = uploads[0]
     assert repo_id == "someone/fomm-tiny"

@@ -20,7 +20,7 @@ import torch
 from safetensors.torch import save_file
 
 from fomm_hf import FOMMPipeline, KeypointOutput
-from fomm_hf.errors import CheckpointError
+from fomm_hf.errors import CheckpointError, InvalidInputError
 from fomm_hf.models import OcclusionAwareGenerator
 from fomm_hf.training import (
     FramesDataset,
@@ -48,7 +48,7 @@ from fomm_hf.training.training_config import (
     LossWeights,
     ResizeParams,
 )
-from fomm_hf.training.vgg import Vgg19Features
+from fomm_hf.training.vgg import Vgg19Features, load_vgg19
 from fomm_hf.video import open_video
 
 from .conftest import REPO_ROOT, modes_under
@@ -148,7 +148,8 @@ def test_max_steps_runs_exactly_that_many_steps_over_as_many_epochs_as_needed(da
 def test_gradient_accumulation_counts_optimizer_steps_and_pushes_the_result(dataset_root, tmp_path, monkeypatch):
     from fomm_hf.training import trainer as trainer_module
 
-    pushed = []
+    checked, pushed = [], []  # the Hub's servers cannot be reached here: the upload stops at the client
+    monkeypatch.setattr(trainer_module, "check_hub_upload", checked.append)
     monkeypatch.setattr(trainer_module, "push_folder_to_hub", lambda folder, repo_id: pushed.append((folder, repo_id)))
     config = load_training_config(CONFIG)  # 12 items per epoch: 6 micro-batches of 2
     arguments = training_args(tmp_path, dataset_root, max_steps=3, gradient_accumulation_steps=2, checkpoint_every=0,
@@ -156,7 +157,7 @@ def test_gradient_accumulation_counts_optimizer_steps_and_pushes_the_result(data
     trainer = Trainer(config, arguments)
     folder = trainer.train()
     assert (trainer.state.step, trainer.state.epoch) == (3, 1)  # 3 optimizer steps of 2 micro-batches: one epoch
-    assert pushed == [(folder, "someone/fomm-tiny")]
+    assert checked == ["someone/fomm-tiny"] and pushed == [(folder, "someone/fomm-tiny")]
     assert 'from_pretrained("someone/fomm-tiny")' in (folder / "README.md").read_text()
 
 
@@ -192,7 +193,7 @@ def test_resume_continues_step_count_optimizer_state_and_weights(dataset_root, t
             assert torch.equal(loaded["state"][index]["exp_avg"], state["exp_avg"])
     second.train()
     assert second.state.step == 6
-    assert "resumed from checkpoint-4 (step 4" in log_of(tmp_path)
+    assert "Resumed from checkpoint-4 (step 4" in log_of(tmp_path)
 
 
 def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tmp_path):
@@ -212,7 +213,7 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tm
     result = subprocess.run([*common, "--max_steps", str(step + 2), "--resume"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     log = log_of(tmp_path)
-    assert f"resumed from checkpoint-{step} (step {step}" in log
+    assert f"Resumed from checkpoint-{step} (step {step}" in log
     assert f"step {step + 2} " in log
     assert not list((tmp_path / "checkpoints").glob(".incomplete-*"))
 
@@ -236,6 +237,13 @@ def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_pat
     results = reconstruct_test_videos(one_video, str(tmp_path / "pipeline"), str(dataset_root))
     assert results["num_videos"] == 1 and results["num_frames"] == 6
 
+    # A config of another resolution than the model's is one clear error, not a tensor size mismatch.
+    larger = tmp_path / "larger.yaml"
+    larger.write_text(CONFIG.read_text().replace("frame_shape: [64, 64, 3]", "frame_shape: [128, 128, 3]"))
+    with pytest.raises(InvalidInputError, match="animates 64x64 frames, and the config larger.yaml reads the videos "
+                                                "at 128x128"):
+        reconstruct_test_videos(larger, str(tmp_path / "pipeline"), str(dataset_root))
+
 
 def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(dataset_root, tmp_path):
     config = load_training_config(CONFIG)
@@ -251,9 +259,19 @@ def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(data
 
     other = tmp_path / "other.yaml"
     other.write_text(CONFIG.read_text().replace("num_kp: 5", "num_kp: 7"))
-    with pytest.raises(CheckpointError, match="kp_detector does not match the config's architecture"):
+    with pytest.raises(CheckpointError, match="kp_detector does not match the config's architecture") as raised:
         Trainer(load_training_config(other), training_args(tmp_path / "mismatch", dataset_root,
                                                            init_from=str(pretrained)))
+    assert "other shapes: " in str(raised.value) and len(str(raised.value)) < 600  # the first few, not all
+
+
+def test_vgg_weights_that_cannot_be_read_are_one_clear_error(tmp_path):
+    not_weights = tmp_path / "clip.mp4"
+    not_weights.write_bytes(b"\x00" * 64)
+    with pytest.raises(CheckpointError, match="is not a safetensors file: VGG19 weights are needed"):
+        load_vgg19(str(not_weights))
+    with pytest.raises(CheckpointError, match="The VGG19 weights file .*missing.safetensors does not exist"):
+        load_vgg19(str(tmp_path / "missing.safetensors"))
 
 
 def test_frozen_batchnorm_keeps_running_statistics_while_the_weights_train(dataset_root, tmp_path):

@@ -193,6 +193,41 @@ def test_train_accelerate_reports_a_bad_flag_in_one_line(tmp_path):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("train_accelerate.py: error: argument --mode")
 
 
+MISTAKES = {  # flags (OUT: the output folder, DATA: a dataset root), and what the one line says
+    "output_dir a file": (["--output_dir", "{file}"], "is a file"),
+    "output_dir holding a run": (["--output_dir", "{run}"], "holds a training run (train_log.txt): --resume"),
+    "push while offline": (["--push_to_hub", "someone/model"], "HF_HUB_OFFLINE is set"),
+    "push to a bad id": (["--push_to_hub", "not a/valid id"], "is not a Hub repository id"),
+    "no accumulation": (["--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps must be at least 1"),
+    "negative workers": (["--num_workers", "-1"], "--num_workers must be at least 0; got -1"),
+    "zero steps": (["--max_steps", "0"], "--max_steps must be at least 1"),
+    "config a folder": (["--config", "{folder}"], "is a folder: the training config is a yaml file"),
+    "raw videos as data": (["--data_dir", "{raw}"], "fomm prepare-data makes it from raw videos"),
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_train_accelerate_reports_each_mistake_in_one_line_before_any_work(mistake, tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("train_accelerate", REPO_ROOT / "train_accelerate.py")
+    train_accelerate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_accelerate)
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "train_log.txt").write_text("step 40\n")
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "clip.mp4").write_bytes(b"")
+    places = {"file": tmp_path / "file", "run": tmp_path / "run", "folder": tmp_path, "raw": tmp_path / "raw"}
+    flags, message = MISTAKES[mistake]
+    arguments = {"--config": str(TINY), "--data_dir": str(tmp_path / "no-data"), "--output_dir": str(tmp_path / "out"),
+                 "--perceptual-backbone": "random"}
+    arguments.update(zip(flags[::2], (flag.format(**places) for flag in flags[1::2])))
+    code = train_accelerate.main([part for pair in arguments.items() for part in pair])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("train_accelerate.py: error: "), lines
+    assert message in lines[0]
+    assert not (tmp_path / "out").exists() and sorted(p.name for p in (tmp_path / "run").iterdir()) == ["train_log.txt"]
+
+
 def parser() -> argparse.ArgumentParser:
     result = OneLineErrorParser(prog="train_accelerate.py")
     add_training_arguments(result)

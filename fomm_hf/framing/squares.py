@@ -84,6 +84,20 @@ class Square:
     def centre(self) -> tuple:
         return (self.left + self.side / 2, self.top + self.side / 2)
 
+    def moved_inside(self, width: int, height: int) -> "Square":
+        """The square moved inside a ``width`` x ``height`` picture, about the same centre, reduced to fit."""
+        side = min(self.side, width, height)
+        centre_x, centre_y = self.centre
+        left = min(max(round(centre_x - side / 2), 0), width - side)
+        top = min(max(round(centre_y - side / 2), 0), height - side)
+        return Square(left, top, side)
+
+    def fitted(self, width: int, height: int) -> "Square":
+        """The square, or where it is larger than a ``width`` x ``height`` picture's shorter side (a picture framed
+        about as closely as the models expect already), the largest square inside the picture about its centre:
+        the picture's own pixels rather than its edges repeated."""
+        return self if self.side <= min(width, height) else self.moved_inside(width, height)
+
     def crop(self, image: np.ndarray) -> np.ndarray:
         """The square's pixels of ``image`` (H, W, C): (side, side, C), the image's edge pixels repeated where the
         square leaves it."""

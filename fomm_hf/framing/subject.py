@@ -36,11 +36,15 @@ class SubjectFramer:
         detections = self.detect(image)
         if not detections:
             return FramedSource(None, f"Source: no {self.subject} found")
+        height, width = image.shape[:2]
         box, square = detections[0].box, self.rule.square(detections[0].box)
-        note = (
-            f"Source: {self.subject} found at ({box.left:.0f}, {box.top:.0f})-({box.right:.0f}, {box.bottom:.0f}) "
-            f"of the {image.shape[1]}x{image.shape[0]} picture; a {square.side} px square around it is animated"
-        )
+        fitted = square.fitted(width, height)
+        framing = (f"a {square.side} px square around it is animated" if fitted == square else
+                   f"its square ({square.side} px) is larger than the picture: the {fitted.side} px square of the "
+                   "picture about it is animated")
+        square = fitted
+        note = (f"Source: {self.subject} found at ({box.left:.0f}, {box.top:.0f})-({box.right:.0f}, {box.bottom:.0f}) "
+                f"of the {width}x{height} picture; {framing}")
         if len(detections) > 1:
             note += f" (the largest of {len(detections)} {self.subject}s)"
         return FramedSource(square, note + ".")

@@ -6,7 +6,8 @@ start); once found, it is looked for around its last place and at about its size
 (at most once a second) when it is not found there. Frames between detections get the positions in between;
 frames before the first detection take the first, and frames after the subject was lost keep the last. A
 centred moving average over ``SMOOTHING_SECONDS`` then smooths the square's centre and side, so that the crop
-does not jitter with the detector's noise.
+does not jitter with the detector's noise; a square larger than the frame is fitted inside it
+(:meth:`Square.fitted`).
 """
 
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ class SubjectTrack:
             return (f"Driving video: the {subject} was found in only {self.found} of {self.looked_at} frames looked "
                     "at, too few to follow it")
         every = "every frame" if self.stride == 1 else f"one in {self.stride}"
-        text = f"Driving video: the {subject} was followed, found in {self.found} of {self.looked_at} frames ({every})"
+        frames = "frame" if self.looked_at == 1 else "frames"
+        text = (f"Driving video: the {subject} was followed, found in {self.found} of {self.looked_at} {frames} "
+                f"({every})")
         if self.most_subjects > 1:
             text += f"; up to {self.most_subjects} {subject}s in a frame: the largest at the start was followed"
         if self.lost_frames:
@@ -63,6 +66,7 @@ def follow_subject(
     num_frames, last_box, last_full_search = 0, None, -fps
     for index, frame in enumerate(frames):
         num_frames += 1
+        height, width = frame.shape[:2]
         if index % stride:
             continue
         detections = detect(frame, near=last_box) if last_box is not None else []
@@ -85,7 +89,7 @@ def follow_subject(
     track = np.stack([np.interp(every_frame, found_at, known[:, column]) for column in range(3)], axis=1)
     track = moving_average(track, max(round(fps * SMOOTHING_SECONDS), 3 * stride) | 1)
     return SubjectTrack(
-        squares=[Square.centred(x, y, side) for x, y, side in track],
+        squares=[Square.centred(x, y, side).fitted(width, height) for x, y, side in track],
         stride=stride,
         looked_at=len(found_at) + len(lost),
         found=len(found_at),

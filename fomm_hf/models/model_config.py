@@ -123,6 +123,8 @@ def image_size_of(config: dict, where: str) -> int:
 def read_yaml(path, what: str = "config") -> dict:
     """A yaml file as a dict, with one clear error for a missing, binary, malformed or non-mapping file."""
     path = Path(path)
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a folder: the {what} is a yaml file.")
     if not path.is_file():
         raise InvalidInputError(f"The {what} file {path} does not exist.")
     try:

@@ -8,10 +8,15 @@ from typing import Mapping, Optional
 
 from huggingface_hub import ModelCard, create_repo, upload_folder
 
+from ..errors import FOMMError, InvalidInputError
 from ..permissions import give_ordinary_permissions
 from .pipeline_fomm import FOMMPipeline
 
 DISCRIMINATOR_SUBFOLDER = "discriminator"
+# What a pipeline folder of this package holds, all of which may be replaced when it is written again: the
+# components, the model card, provenance, evaluation results and exported graphs.
+PIPELINE_CONTENTS = {"model_index.json", "kp_detector", "generator", DISCRIMINATOR_SUBFOLDER, "README.md",
+                     "conversion.json", "evaluation.json", "reconstruction.json", "onnx", "openvino", "openvino-int8"}
 
 
 def write_pipeline_folder(
@@ -30,7 +35,7 @@ def write_pipeline_folder(
     The folder is written next to its destination and moved into place at the end, so an interrupted
     save never leaves a half-written pipeline behind. It is readable by all, as the umask allows.
     """
-    output_dir = Path(output_dir)
+    output_dir = check_pipeline_destination(output_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
     try:
@@ -48,6 +53,27 @@ def write_pipeline_folder(
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+    return output_dir
+
+
+def check_pipeline_destination(output_dir) -> Path:
+    """``output_dir`` (absolute) if a pipeline folder may be written there: a new or empty folder, or a pipeline
+    folder holding only what this package writes, which is replaced whole. Anything else is refused, so that
+    nothing of the person's is ever deleted."""
+    output_dir = Path(output_dir).absolute()
+    if output_dir.is_file():
+        raise InvalidInputError(f"Cannot write the pipeline folder {output_dir}: it is a file.")
+    if Path.cwd().is_relative_to(output_dir):
+        raise InvalidInputError(f"Cannot write the pipeline folder {output_dir}: it holds the current folder; give "
+                                "a new folder.")
+    if not output_dir.is_dir() or not any(output_dir.iterdir()):
+        return output_dir
+    cannot = f"Cannot write the pipeline folder {output_dir}: it is not empty and"
+    if not (output_dir / "model_index.json").is_file():
+        raise InvalidInputError(f"{cannot} not a pipeline folder; give a new folder (nothing was written).")
+    if others := sorted(path.name for path in output_dir.iterdir() if path.name not in PIPELINE_CONTENTS):
+        raise InvalidInputError(f"{cannot} holds files that are not a pipeline's ({', '.join(others[:3])}); give a "
+                                "new folder (nothing was written).")
     return output_dir
 
 
@@ -101,12 +127,17 @@ def write_converted_pipeline(
 
 
 def push_folder_to_hub(folder, repo_id: str, private: bool = False, commit_message: str = None) -> str:
-    """Creates ``repo_id`` if needed and uploads the whole folder; returns the commit URL."""
-    create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-    commit = upload_folder(
-        repo_id=repo_id,
-        folder_path=str(folder),
-        repo_type="model",
-        commit_message=commit_message or "Upload First Order Motion Model pipeline",
-    )
+    """Creates ``repo_id`` if needed and uploads the whole folder; returns the commit URL. A failed upload is a
+    :class:`FOMMError` that says where the folder is, to upload it again."""
+    try:
+        create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        commit = upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type="model",
+            commit_message=commit_message or "Upload First Order Motion Model pipeline",
+        )
+    except Exception as error:  # the Hub client's errors (HTTP, network, authentication) have no common base
+        raise FOMMError(f"The upload to {repo_id} failed ({' '.join(str(error).split())}); the pipeline is saved "
+                        f"in {folder}: upload it with `hf upload {repo_id} {folder}`.") from None
     return str(commit)

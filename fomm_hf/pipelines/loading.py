@@ -97,7 +97,12 @@ def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Opt
                   cache_dir: Optional[Union[str, os.PathLike]] = None) -> ResolvedModel:
     """The local pipeline folder of a model argument (see the module); raises InvalidInputError if there is none.
     ``revision`` and ``cache_dir`` apply to a Hub repository (a commit, branch or tag; another Hub cache)."""
-    name = str(model or os.environ.get(MODEL_ENV_VAR) or BUNDLED_MODEL)
+    if not model and os.environ.get(MODEL_ENV_VAR):
+        try:
+            return resolve_model(os.environ[MODEL_ENV_VAR], revision, cache_dir)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"${MODEL_ENV_VAR}: {error}") from None
+    name = str(model or BUNDLED_MODEL)
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():

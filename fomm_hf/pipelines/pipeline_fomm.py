@@ -26,7 +26,7 @@ from ..export import export_graphs, exported_folder, quantize_int8
 from ..export.backends import check_backend
 from ..export.exporting import EXPORT_RECORD
 from ..framing import PasteBack, SubjectFramer
-from ..images import check_fit, prepare_image, prepare_images, rgb_array, to_uint8
+from ..images import VIDEO_EXTENSIONS, check_fit, prepare_image, prepare_images, rgb_array, to_uint8
 from ..models import KeypointDetector, OcclusionAwareGenerator
 from ..motion import KeypointOutput, MotionOptions, best_matching_frame, transfer_motion
 from ..permissions import give_ordinary_permissions
@@ -296,6 +296,10 @@ class FOMMPipeline(DiffusionPipeline):
         if output_type not in OUTPUT_TYPES:
             raise InvalidInputError(f"output_type must be one of {OUTPUT_TYPES}; got {output_type!r}.")
         check_batch_size(batch_size)
+        if isinstance(driving_frames, (str, os.PathLike)) and Path(driving_frames).suffix.lower() in VIDEO_EXTENSIONS:
+            raise InvalidInputError(f"driving_frames is the video file {driving_frames}: pipe(...) takes frames (a "
+                                    "tensor, an array, a list of images); pipe.animate_video(source_image, "
+                                    "driving_video, output_path) animates a video file.")
         engine = self.engine(fast, backend, int8)
         source = engine.encode_source(self.prepare_source(source_image, fit))
         driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
@@ -370,8 +374,12 @@ class FOMMPipeline(DiffusionPipeline):
         check_fit(fit)
         if framing not in FRAMINGS:
             raise InvalidInputError(f"framing must be one of {', '.join(FRAMINGS)}; got {framing!r}.")
-        output_path = check_output_path(output_path)
-        keypoints_path = None if keypoints_path is None else check_output_path(keypoints_path)
+        inputs = {"the driving video": driving_video}
+        if isinstance(source_image, (str, os.PathLike)):
+            inputs["the source image"] = source_image
+        output_path = check_output_path(output_path, keep=inputs)
+        if keypoints_path is not None:
+            keypoints_path = check_output_path(keypoints_path, keep={**inputs, "the output video": output_path})
         if max_frames is not None and max_frames < 1:
             raise InvalidInputError(f"max_frames must be at least 1; got {max_frames}.")
         framer = SubjectFramer(self.category) if framing == "auto" else None

@@ -34,8 +34,8 @@ class ClipPlan:
         top = min(s.top for s in subject_squares)
         right = max(s.left + s.side for s in subject_squares)
         bottom = max(s.top + s.side for s in subject_squares)
-        square = inside(Square.centred((left + right) / 2, (top + bottom) / 2, max(right - left, bottom - top)),
-                        width, height)
+        square = Square.centred((left + right) / 2, (top + bottom) / 2, max(right - left, bottom - top))
+        square = square.moved_inside(width, height)
         errors = [np.hypot(s.centre[0] - square.centre[0], s.centre[1] - square.centre[1]) / square.side
                   for s in subject_squares]
         return cls(tube, square, np.array(errors))
@@ -49,15 +49,6 @@ class ClipPlan:
         if self.tube.sharpness < min_sharpness:
             return "too blurred"
         return None
-
-
-def inside(square: Square, width: int, height: int) -> Square:
-    """The square moved inside a ``width`` x ``height`` picture, about the same centre, reduced to fit."""
-    side = min(square.side, width, height)
-    centre_x, centre_y = square.centre
-    left = min(max(round(centre_x - side / 2), 0), width - side)
-    top = min(max(round(centre_y - side / 2), 0), height - side)
-    return Square(left, top, side)
 
 
 def clip_crop(frame: np.ndarray, square: Square, size: int) -> np.ndarray:

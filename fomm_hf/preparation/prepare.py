@@ -77,7 +77,7 @@ def prepare_dataset(input_dir, output_dir, settings: PreparationSettings = Prepa
     records = []
     bar = tqdm(videos, desc="Preparing clips", unit="video", disable=not progress)
     for video in bar:
-        record_file = output / ".progress" / f"{safe_name(video.name)}.json"
+        record_file = output / ".progress" / f"{video.clip_prefix}.json"  # unique: find_videos checks it
         if not record_file.is_file():
             record = prepare_video(video, splits[video.identity], settings, detector, rule, output, progress)
             write_atomically(record_file, json.dumps(record, indent=1, sort_keys=True) + "\n")
@@ -161,7 +161,7 @@ def balance_splits(records: List[dict], output: Path) -> None:
                         (output / full / name).rename(output / empty / name)
                 row["split"] = empty
             record["split"] = empty
-            write_atomically(output / ".progress" / f"{safe_name(record['video'])}.json",
+            write_atomically(output / ".progress" / f"{record['clip_prefix']}.json",
                              json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
@@ -175,10 +175,15 @@ def start_or_resume(output: Path, settings: PreparationSettings) -> None:
                 f"{output} was prepared with other settings (see {settings_file}): run with the same settings to "
                 "resume, or prepare into a new folder."
             )
+    elif output.exists() and not output.is_dir():
+        raise InvalidInputError(f"{output} is a file, not a folder: give a folder to prepare the dataset in.")
     elif output.is_dir() and any(output.iterdir()):
         raise InvalidInputError(f"{output} is not empty and was not made by fomm prepare-data: use a new folder.")
-    for folder in ("train", "test", ".progress"):
-        (output / folder).mkdir(parents=True, exist_ok=True)
+    try:
+        for folder in ("train", "test", ".progress"):
+            (output / folder).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInputError(f"Cannot create the dataset folder {output}: {error.strerror}.") from None
     if not settings_file.is_file():
         write_atomically(settings_file, wanted)
     shutil.rmtree(output / ".partial", ignore_errors=True)
@@ -191,7 +196,8 @@ def prepare_video(video: RawVideo, split: str, settings: PreparationSettings, de
 
     from ..video import open_video
 
-    record = {"video": video.name, "identity": video.identity, "split": split, "clips": [],
+    record = {"video": video.name, "clip_prefix": video.clip_prefix, "identity": video.identity, "split": split,
+              "clips": [],
               "dropped": dict.fromkeys(DROP_REASONS, 0), "tubes": 0}
     for folder in ("train", "test"):  # what a killed run wrote of this video before it was recorded as done
         for clip in (output / folder).glob(f"{glob_escape(video.clip_prefix)}#*"):
@@ -269,8 +275,8 @@ def summarise(records: List[dict], rows: List[dict]) -> dict:
         "clips": {split: sum(row["split"] == split for row in rows) for split in ("train", "test")},
         "frames": sum(row["frames"] for row in rows),
         "dropped": {reason: sum(r["dropped"][reason] for r in records) for reason in DROP_REASONS},
-        "identities": {split: sorted({r["identity"] for r in records if r["split"] == split})
-                       for split in ("train", "test")},
+        "identities": {split: sorted({row["identity"] for row in rows if row["split"] == split})
+                       for split in ("train", "test")},  # those that gave clips
         "centre_error": {
             "mean": round(sum(errors) / len(errors), 4) if errors else None,
             "worst": max((row["centre_error_max"] for row in rows), default=None),

@@ -11,15 +11,18 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..errors import InvalidInputError
+
 # torchvision's ImageNet VGG19 weights, as model.safetensors (see vgg.py)
 DEFAULT_VGG19_REPO = "timm/vgg19.tv_in1k"
 MODES = ("train", "reconstruction")
 
 
-def option(default: Any = dataclasses.MISSING, help_text: str = "", **argparse_options) -> Any:
+def option(default: Any = dataclasses.MISSING, help_text: str = "", minimum: Optional[int] = None,
+           **argparse_options) -> Any:
     """A field of :class:`TrainingArguments` that is also a command-line flag (``argparse_options``: metavar,
-    choices)."""
-    return field(default=default, metadata={"help": help_text, **argparse_options})
+    choices); ``minimum``: its least value (None, where None is the default, is always allowed)."""
+    return field(default=default, metadata={"help": help_text, "minimum": minimum, **argparse_options})
 
 
 @dataclass(kw_only=True)
@@ -30,15 +33,16 @@ class TrainingArguments:
     data_dir: Optional[str] = option(None, "dataset root with train/ and test/ (overrides dataset_params.root_dir)")
     max_steps: Optional[int] = option(
         None, "train for exactly this many optimizer steps, over as many epochs as needed (default: the config's "
-        "epochs)"
+        "epochs)", minimum=1
     )
-    batch_size: Optional[int] = option(None, "per process (default: the config's)")
-    gradient_accumulation_steps: int = option(1, "micro-batches per optimizer step")
-    checkpoint_every: int = option(500, "steps between checkpoints (0: only at the end)")
-    checkpoints_to_keep: int = option(3, "how many of the latest checkpoints to keep")
-    image_every: int = option(250, "steps between reconstruction pictures (0: none)")
-    log_every: int = option(10, "steps between logged losses")
-    resume: bool = option(False, "continue from the latest complete checkpoint")
+    batch_size: Optional[int] = option(None, "per process (default: the config's)", minimum=1)
+    gradient_accumulation_steps: int = option(1, "micro-batches per optimizer step", minimum=1)
+    checkpoint_every: int = option(500, "steps between checkpoints (0: only at the end)", minimum=0)
+    checkpoints_to_keep: int = option(3, "how many of the latest checkpoints to keep", minimum=1)
+    image_every: int = option(250, "steps between reconstruction pictures (0: none)", minimum=0)
+    log_every: int = option(10, "steps between logged losses", minimum=1)
+    resume: bool = option(False, "continue from the latest complete checkpoint (without it, an OUTPUT_DIR that "
+                          "holds a run is refused)")
     init_from: Optional[str] = option(None, "start from this pipeline's weights (folder or Hub id): fine-tuning",
                                       metavar="MODEL")
     mixed_precision: str = option("no", "autocast precision", choices=["no", "fp16", "bf16"])
@@ -46,12 +50,18 @@ class TrainingArguments:
                                       choices=["vgg19", "random"])
     vgg_weights: str = option(DEFAULT_VGG19_REPO, "VGG19 weights: a safetensors file or a Hub repo holding "
                               "model.safetensors")
-    num_workers: int = option(0, "data loading processes")
+    num_workers: int = option(0, "data loading processes", minimum=0)
     seed: int = option(0, "random seed (each process adds its rank)")
     cpu: bool = option(False, "train on the CPU even where a GPU is available")
     channels_last: bool = option(False, "NHWC activations (see benchmarks/train_speed.py for when it helps)")
     push_to_hub: Optional[str] = option(None, "upload the final pipeline folder to this repo", metavar="REPO_ID")
     command: str = ""  # the command line, recorded in the model card (not a flag)
+
+    def __post_init__(self):
+        for argument in dataclasses.fields(self):
+            value, minimum = getattr(self, argument.name), argument.metadata.get("minimum")
+            if minimum is not None and value is not None and value < minimum:
+                raise InvalidInputError(f"--{argument.name} must be at least {minimum}; got {value}.")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +76,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         if "help" not in argument.metadata:
             continue
         names = [f"--{argument.name}"] + ([f"--{argument.name.replace('_', '-')}"] if "_" in argument.name else [])
-        options = dict(argument.metadata)
+        options = {key: value for key, value in argument.metadata.items() if key != "minimum"}
         if argument.default is dataclasses.MISSING:
             options["required"] = True
         else:

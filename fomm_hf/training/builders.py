@@ -89,12 +89,23 @@ def load_initial_weights(model: str, models: Models) -> None:
     except OSError:
         pass  # pipelines of non-adversarial trainings have none: the discriminator starts from scratch
     for target, trained, name in pairs:
-        try:
-            target.load_state_dict(trained.state_dict())
-        except RuntimeError as error:
-            raise CheckpointError(
-                f"--init_from {model}: its {name} does not match the config's architecture: {error}"
-            ) from None
+        if differences := state_differences(target.state_dict(), trained.state_dict()):
+            raise CheckpointError(f"--init_from {model}: its {name} does not match the config's architecture "
+                                  f"({differences}): give the config it was trained with.")
+        target.load_state_dict(trained.state_dict())
+
+
+def state_differences(expected: dict, given: dict, shown: int = 3) -> str:
+    """What keeps ``given`` from loading where ``expected`` is (missing and unexpected keys, other shapes), the
+    first few of each; "" if nothing."""
+    kinds = {
+        "missing": [key for key in expected if key not in given],
+        "unexpected": [key for key in given if key not in expected],
+        "other shapes": [f"{key} {tuple(given[key].shape)} instead of {tuple(value.shape)}"
+                         for key, value in expected.items() if key in given and given[key].shape != value.shape],
+    }
+    return "; ".join(f"{len(items)} {kind}: {', '.join(items[:shown])}{', ...' if len(items) > shown else ''}"
+                     for kind, items in kinds.items() if items)
 
 
 def freeze_batchnorm_statistics(*models: torch.nn.Module) -> None:

@@ -6,6 +6,7 @@ an identity first, then one of its chunks, so that identities with many chunks d
 """
 
 import itertools
+import json
 import random
 from pathlib import Path
 from typing import Optional, Tuple
@@ -24,6 +25,20 @@ from .training_config import AugmentationParams
 VIDEO_EXTENSIONS = (".mp4", ".gif", ".mov", ".webm", ".avi", ".mkv")
 STRIP_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+PROCEDURAL_MODEL_CATEGORIES = {"faces": "cartoon face"}  # fomm procedural-data categories with a model category
+
+
+def dataset_category(root) -> Optional[str]:
+    """The model category of the subject of the dataset at ``root`` where its maker recorded it: ``fomm
+    prepare-data``'s preparation.json, or procedural cartoon faces' metadata.json; else None."""
+    root = Path(root)
+    for record, read in (("preparation.json", lambda data: data["settings"]["category"]),
+                         ("metadata.json", lambda data: PROCEDURAL_MODEL_CATEGORIES.get(data["category"]))):
+        try:
+            return read(json.loads((root / record).read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def list_frames(folder: Path) -> list:
@@ -97,7 +112,8 @@ class FramesDataset(Dataset):
         training only."""
         root = Path(root_dir)
         if not (root / "train").is_dir() or not (root / "test").is_dir():
-            raise InvalidInputError(f"{root} must contain train/ and test/ folders of videos (the original layout).")
+            raise InvalidInputError(f"{root} must contain train/ and test/ folders of videos (the original layout; "
+                                    "fomm prepare-data makes it from raw videos).")
         self.root = root / ("train" if is_train else "test")
         self.entries = sorted(p for p in self.root.iterdir() if is_entry(p))
         if not self.entries:

@@ -6,6 +6,7 @@ from typing import Optional, Union
 
 from torch.utils.data import Subset
 
+from ..errors import InvalidInputError
 from ..evaluation import evaluate_reconstruction
 from ..pipelines import load_pipeline, resolve_model
 from .builders import dataset_root
@@ -32,6 +33,12 @@ def reconstruct_test_videos(
         config = load_training_config(config)
     dataset = FramesDataset(dataset_root(config, data_dir), config.frame_shape, is_train=False)
     pipe = load_pipeline(resolve_model(model))  # after the data is found: a wrong folder is reported at once
+    height, width, _ = config.frame_shape
+    if (height, width) != (pipe.image_size, pipe.image_size):
+        raise InvalidInputError(
+            f"The model animates {pipe.image_size}x{pipe.image_size} frames, and the config {config.path.name} reads "
+            f"the videos at {width}x{height}: give the config the model was trained with."
+        )
     num_videos = config.reconstruction_params.num_videos
     videos = dataset if num_videos is None else Subset(dataset, range(min(num_videos, len(dataset))))
     return evaluate_reconstruction(pipe, videos, output_dir=output_dir, batch_size=batch_size)

@@ -1,6 +1,7 @@
 """The training loop, with accelerate: one CPU to many GPUs and nodes, mixed precision, resumable."""
 
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from torch.optim.lr_scheduler import MultiStepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ..hub_access import check_hub_upload
 from ..pipelines.folders import push_folder_to_hub, write_pipeline_folder
 from ..pipelines.model_card import render_model_card
 from .arguments import TrainingArguments
@@ -27,8 +29,10 @@ from .builders import (
     build_perceptual_backbone,
     build_schedulers,
     build_train_dataset,
+    dataset_root,
 )
-from .checkpointing import latest_checkpoint, save_checkpoint
+from .checkpointing import check_output_dir, latest_checkpoint, save_checkpoint
+from .frames_dataset import dataset_category
 from .objective import FOMMObjective, Generated, Losses, unwrap
 from .snapshots import training_picture
 from .training_config import TrainingConfig
@@ -72,7 +76,13 @@ class Trainer:
         self.config, self.args = config, args
         self.output_dir = Path(args.output_dir)
         params = config.train_params
-        dataset = build_train_dataset(config, args.data_dir)  # a missing or empty dataset: before any process group
+        # Mistakes are reported before any process group starts or any training: the output folder, the upload, a
+        # missing or empty dataset.
+        check_output_dir(self.output_dir, args.resume)
+        if args.push_to_hub:
+            check_hub_upload(args.push_to_hub)
+        dataset = build_train_dataset(config, args.data_dir)
+        self.category = dataset_category(dataset_root(config, args.data_dir))  # recorded in the trained pipeline
         self.accelerator = build_accelerator(args)
         set_seed(args.seed, device_specific=True)
 
@@ -144,6 +154,12 @@ class Trainer:
             with open(self.output_dir / "train_log.txt", "a") as log:
                 log.write(message + "\n")
 
+    def notice(self, message: str) -> None:
+        """Logs ``message`` and shows it on the terminal (main process only)."""
+        self.log(message)
+        if self.accelerator.is_main_process:
+            tqdm.write(message, file=sys.stderr)
+
     def log_losses(self, losses: Losses, seconds_per_step: float) -> Dict[str, float]:
         """Averages the losses over the processes, records them in the history, the trackers and the log."""
         accelerator, step = self.accelerator, self.state.step
@@ -170,10 +186,13 @@ class Trainer:
         """Loads the latest complete checkpoint of OUTPUT_DIR, if there is one."""
         checkpoint = latest_checkpoint(self.output_dir)
         if checkpoint is None:
-            self.log("resume: no complete checkpoint, starting from scratch")
+            self.notice(f"Resume: {self.output_dir} holds no complete checkpoint; starting from scratch.")
             return
         self.accelerator.load_state(str(checkpoint))
-        self.log(f"resumed from {checkpoint.name} (step {self.state.step}, epoch {self.state.epoch})")
+        self.notice(f"Resumed from {checkpoint.name} (step {self.state.step}, epoch {self.state.epoch}).")
+        if self.state.step >= self.max_steps:
+            self.notice(f"The run is at step {self.state.step} already, --max_steps {self.max_steps}: nothing to "
+                        "train; the pipeline is saved from the checkpoint's weights.")
 
     def train_step(self, batch: Dict[str, torch.Tensor]) -> Tuple[Losses, Generated]:
         return training_step(self.accelerator, self.objective, self.optimizers, self.models, batch)
@@ -260,7 +279,8 @@ class Trainer:
             )
             # The discriminator is kept for fine-tuning only where it was trained (adversarial configs).
             write_pipeline_folder(folder, kp_detector, generator, image_size,
-                                  discriminator=discriminator if self.objective.adversarial else None, model_card=card)
+                                  discriminator=discriminator if self.objective.adversarial else None, model_card=card,
+                                  category=self.category)
             self.log(f"saved pipeline to {folder}")
             if self.args.push_to_hub:
                 url = push_folder_to_hub(folder, self.args.push_to_hub)

@@ -203,11 +203,23 @@ class TrainingConfig:
 
 
 def load_training_config(path: Union[str, os.PathLike]) -> TrainingConfig:
-    """Reads and checks a training config file (``configs/*.yaml``, or one of the original repository's)."""
-    path = Path(path)
+    """Reads and checks a training config file (``configs/*.yaml``, or one of the original repository's). A path
+    that does not exist may name a config the package ships (``configs/vox-256.yaml``, ``vox-256``), so that the
+    README's commands work from any folder."""
+    path = shipped_config(Path(path))
     raw = read_yaml(path, what="training config")
     check_keys(raw, ["model_params", *SECTIONS], str(path))
     if "train_params" not in raw:
         raise InvalidInputError(f"{path} has no train_params: it is not a training config.")
     sections = {name: from_mapping(cls, raw.get(name), f"{path}: {name}") for name, cls in SECTIONS.items()}
     return TrainingConfig(path=path, model=ModelConfig.from_dict(raw, str(path)), **sections)
+
+
+def shipped_config(path: Path) -> Path:
+    """``path``, or where it does not exist, the config of that name that the package ships (if there is one)."""
+    from ..pipelines.registry import CONFIGS
+
+    if path.exists() or path.parent.name not in ("", "configs"):
+        return path
+    shipped = CONFIGS / (path.name if path.suffix == ".yaml" else f"{path.name}.yaml")
+    return shipped if shipped.is_file() else path

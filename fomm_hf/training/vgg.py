@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from ..errors import CheckpointError
@@ -59,7 +59,11 @@ class Vgg19Features(nn.Module):
     def load_feature_weights(self, path) -> "Vgg19Features":
         """Loads ``features.*`` tensors from a safetensors file (torchvision / timm VGG19 layout)."""
         expected = self.features.state_dict()
-        with safe_open(str(path), framework="pt") as weights:
+        try:
+            weights = safe_open(str(path), framework="pt")
+        except (SafetensorError, OSError):
+            raise CheckpointError(f"{path} is not a safetensors file: VGG19 weights are needed.") from None
+        with weights:
             available = {key for key in weights.keys() if key.startswith("features.")}
             missing = sorted(f"features.{key}" for key in expected if f"features.{key}" not in available)
             if missing:
@@ -78,6 +82,8 @@ def load_vgg19(weights: str = DEFAULT_VGG19_REPO) -> Vgg19Features:
     (from the Hub cache if it is there; downloaded otherwise, unless the Hub cannot be reached)."""
     if os.path.isfile(weights):
         return Vgg19Features().load_feature_weights(weights)
+    if weights.endswith(".safetensors") or weights.startswith(("/", ".", "~")):
+        raise CheckpointError(f"The VGG19 weights file {weights} does not exist.")
     from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 

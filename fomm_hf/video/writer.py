@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 import numpy as np
 import torch
@@ -208,12 +208,16 @@ def to_uint8_frames(frames) -> np.ndarray:
     return frames
 
 
-def check_output_path(path) -> Path:
-    """``path`` as a Path if a video can be written there (a known format, in an existing, writable folder);
-    raises InvalidInputError saying what is wrong otherwise. Nothing is written."""
+def check_output_path(path, keep: Optional[Mapping[str, object]] = None) -> Path:
+    """``path`` as a Path if a video can be written there (a known format, in an existing, writable folder, and
+    none of the files of ``keep``: {what it is: path}, e.g. the inputs); raises InvalidInputError saying what is
+    wrong otherwise. Nothing is written."""
     path = Path(path)
     if path.is_dir():
         raise InvalidInputError(f"Cannot write {path}: it is a folder.")
+    for what, other in (keep or {}).items():
+        if other is not None and is_same_file(path, Path(other)):
+            raise InvalidInputError(f"Cannot write {path}: it is {what}, which would be lost; give another path.")
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise InvalidInputError(
             f"Cannot write {path}: the output must be one of {', '.join(OUTPUT_FORMATS)} (from its extension)."
@@ -224,3 +228,10 @@ def check_output_path(path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InvalidInputError(f"Cannot write {path}: the folder {folder} is not writable.")
     return path
+
+
+def is_same_file(path: Path, other: Path) -> bool:
+    """Whether two paths name the same file (existing or not: then by their absolute, normalised paths)."""
+    if path.exists() and other.exists():
+        return os.path.samefile(path, other)
+    return os.path.abspath(path) == os.path.abspath(other)
