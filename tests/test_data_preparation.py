@@ -17,10 +17,11 @@ from fomm_hf.errors import InvalidInputError
 from fomm_hf.framing.squares import Box, Detection, Square
 from fomm_hf.preparation import PreparationSettings, find_tubes, prepare_dataset
 from fomm_hf.procedural import get_category
-from fomm_hf.training.frames_dataset import FramesDataset
+from fomm_hf.training import Trainer, TrainingArguments, load_training_config
+from fomm_hf.training.frames_dataset import FramesDataset, dataset_category
 from fomm_hf.video import VideoWriter, open_video
 
-from .conftest import MEDIA, modes_under, needs
+from .conftest import MEDIA, REPO_ROOT, modes_under, needs
 
 pytestmark = needs(MEDIA / "carphone.mp4")
 SIZE = 64
@@ -164,6 +165,34 @@ def test_mp4_clips_and_settings_that_differ_from_the_folders_are_refused(raw_vid
     (tmp_path / "empty").mkdir()
     with pytest.raises(InvalidInputError, match="holds no videos"):
         prepare_dataset(tmp_path / "empty", tmp_path / "other", progress=False)
+
+
+def test_videos_whose_names_differ_by_separators_are_all_prepared(tmp_path):
+    """alice#x.mp4 (identity alice) and alice_x.mp4 (identity alice_x), henry/clip.mp4 and henry_clip.mp4: four
+    videos, four clips (their progress records once shared a name, and two videos were skipped as done)."""
+    frames = carphone_frames()[:40]
+    names = ["alice#x.mp4", "alice_x.mp4", "henry/clip.mp4", "henry_clip.mp4"]
+    for name in names:
+        (tmp_path / "raw" / name).parent.mkdir(parents=True, exist_ok=True)
+        write_video(tmp_path / "raw" / name, frames)
+    settings = PreparationSettings(size=32, min_frames=16, min_side=32, test_fraction=0.3)
+    summary = prepare_dataset(tmp_path / "raw", tmp_path / "data", settings, progress=False)
+    rows = list(csv.DictReader((tmp_path / "data" / "index.csv").open()))
+    assert sorted(row["video"] for row in rows) == sorted(names)
+    assert len({row["clip"] for row in rows}) == 4 == summary["clips"]["train"] + summary["clips"]["test"]
+    assert dataset_category(tmp_path / "data") == "face"  # what the trainer records in the pipeline
+
+
+def test_training_on_clips_smaller_than_the_config_warns(prepared, tmp_path):
+    output, _ = prepared
+    config = tmp_path / "larger.yaml"
+    config.write_text((REPO_ROOT / "configs" / "test-tiny.yaml").read_text().replace("frame_shape: [64, 64, 3]",
+                                                                                    "frame_shape: [128, 128, 3]"))
+    arguments = TrainingArguments(output_dir=str(tmp_path / "run"), data_dir=str(output), batch_size=1,
+                                  perceptual_backbone="random")
+    with pytest.warns(UserWarning, match="are 64 px and the config trains at 128x128: every frame is upscaled"):
+        trainer = Trainer(load_training_config(config), arguments)
+    assert trainer.category == "face"
 
 
 def fake_detector(boxes_per_frame):

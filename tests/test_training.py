@@ -537,3 +537,6 @@ def test_the_readme_training_quick_start_runs_as_written(tmp_path):
     assert "step 20 " in log and "step 21 " not in log
     with open_video(tmp_path / "runs" / "test-tiny" / "result.mp4") as video:
         assert video.num_frames == 64
+    # The procedural dataset says it holds cartoon faces: the trained pipeline records it, and frames them.
+    model_index = json.loads((tmp_path / "runs" / "test-tiny" / "pipeline" / "model_index.json").read_text())
+    assert model_index["category"] == "cartoon face" and "Source: face found" in result.stdout

@@ -28,6 +28,14 @@ FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 PROCEDURAL_MODEL_CATEGORIES = {"faces": "cartoon face"}  # fomm procedural-data categories with a model category
 
 
+def prepared_clip_size(root) -> Optional[int]:
+    """The side of the clips of a dataset made by ``fomm prepare-data`` (its preparation.json), else None."""
+    try:
+        return int(json.loads((Path(root) / "preparation.json").read_text())["settings"]["size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def dataset_category(root) -> Optional[str]:
     """The model category of the subject of the dataset at ``root`` where its maker recorded it: ``fomm
     prepare-data``'s preparation.json, or procedural cartoon faces' metadata.json; else None."""

@@ -3,6 +3,7 @@
 import json
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -32,7 +33,7 @@ from .builders import (
     dataset_root,
 )
 from .checkpointing import check_output_dir, latest_checkpoint, save_checkpoint
-from .frames_dataset import dataset_category
+from .frames_dataset import dataset_category, prepared_clip_size
 from .objective import FOMMObjective, Generated, Losses, unwrap
 from .snapshots import training_picture
 from .training_config import TrainingConfig
@@ -82,7 +83,13 @@ class Trainer:
         if args.push_to_hub:
             check_hub_upload(args.push_to_hub)
         dataset = build_train_dataset(config, args.data_dir)
-        self.category = dataset_category(dataset_root(config, args.data_dir))  # recorded in the trained pipeline
+        root = dataset_root(config, args.data_dir)
+        self.category = dataset_category(root)  # recorded in the trained pipeline
+        clip_size = prepared_clip_size(root)
+        if clip_size is not None and clip_size < min(config.frame_shape[:2]):
+            height, width, _ = config.frame_shape
+            warnings.warn(f"the clips of {root} are {clip_size} px and the config trains at {width}x{height}: every "
+                          f"frame is upscaled (fomm prepare-data --size {height} makes clips of the config's size)")
         self.accelerator = build_accelerator(args)
         set_seed(args.seed, device_specific=True)
 
