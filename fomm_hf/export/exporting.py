@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import shutil
+import sys
 import tempfile
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -164,10 +165,11 @@ def quantize_int8(folder: Path, output: Path, calibration: Iterable[dict]) -> Pa
     with staged_export(Path(output), replace(record, precision="int8")) as staging:
         for name in graph_signatures(record.with_jacobians):
             model = read_openvino(folder / f"{name}.xml")
-            if name in QUANTIZED_GRAPHS:
-                model = nncf.quantize(model, nncf.Dataset([batch[name] for batch in calibration]),
-                                      subset_size=len(calibration), preset=nncf.QuantizationPreset.PERFORMANCE,
-                                      ignored_scope=nncf.IgnoredScope(patterns=[FLOAT_SCOPE], validate=False))
+            if name in QUANTIZED_GRAPHS:  # NNCF's progress bars go where the others are: stderr, not the output
+                with contextlib.redirect_stdout(sys.stderr):
+                    model = nncf.quantize(model, nncf.Dataset([batch[name] for batch in calibration]),
+                                          subset_size=len(calibration), preset=nncf.QuantizationPreset.PERFORMANCE,
+                                          ignored_scope=nncf.IgnoredScope(patterns=[FLOAT_SCOPE], validate=False))
             save_openvino(model, staging / f"{name}.xml")
     return Path(output)
 
