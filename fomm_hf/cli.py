@@ -132,12 +132,11 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_animate(args) -> None:
-
-    from .animation import resolve_device
     from .images import read_image
     from .pipelines import load_pipeline, resolve_model
     from .video import check_output_path, open_video
 
+    # The files first, with the image and video modules only (torch): a mistake is reported before diffusers loads.
     source = read_image(args.source)
     with open_video(args.driving):
         pass  # it opens: a video (or folder of frames) with a frame that decodes
@@ -147,6 +146,8 @@ def run_animate(args) -> None:
     if args.keypoints:
         keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"), keep=inputs)
     check_backend_arguments(args)
+    from .animation import resolve_device
+
     device = resolve_device(args.device)
     model = resolve_model(args.model)
 
