@@ -6,11 +6,21 @@ model; the models offered, the limits and the device are set by the $FOMM_APP_* 
 The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, each animation runs on its GPU.
 """
 
+import sys
 from pathlib import Path
 
 import gradio as gr
 
-from fomm_hf.app import CROP_MODES, MOTION_MODES, Animator, AppSettings, find_examples, on_zero_gpu
+from fomm_hf.app import (
+    CROP_MODES,
+    MOTION_MODES,
+    Animator,
+    AppSettings,
+    find_examples,
+    on_zero_gpu,
+    refusing_unreadable_images,
+)
+from fomm_hf.errors import FOMMError
 from fomm_hf.pipelines.registry import CATEGORIES
 
 EXAMPLES = Path(__file__).with_name("examples")
@@ -41,6 +51,7 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
                     height=280,
                     elem_id="source-image",
                 )
+                source_image.preprocess = refusing_unreadable_images(source_image.preprocess)
                 crop = gr.Radio(
                     [(label, mode) for mode, label in CROP_MODES.items()], value="subject", label="Animate"
                 )
@@ -123,8 +134,11 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue_size)
 
 
-SETTINGS = AppSettings.from_env()
-demo = build_demo(SETTINGS)
+try:
+    SETTINGS = AppSettings.from_env()
+    demo = build_demo(SETTINGS)
+except (ValueError, FOMMError) as error:  # the operator's settings: one line, before the server starts
+    sys.exit(f"app.py: error: {' '.join(str(error).split())}")
 
 if __name__ == "__main__":
     demo.launch(max_file_size=SETTINGS.max_file_size)

@@ -4,6 +4,7 @@ The driving clips are made with ffmpeg (see test_video.py); the server runs in t
 """
 
 import socket
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -174,8 +175,9 @@ def test_a_huge_source_image_is_animated(client, files, clip_with_audio):
     huge = files / "huge.png"
     ramp = np.broadcast_to(np.linspace(0, 255, 6000).astype(np.uint8)[:, None, None], (6000, 6000, 3))
     PIL.Image.fromarray(np.ascontiguousarray(ramp)).save(huge, compress_level=1)
-    result, _, _ = animate(client, huge, clip_with_audio)
+    result, _, status = animate(client, huge, clip_with_audio)
     assert read_all(result).shape == (25, 32, 32, 3)
+    assert "The source picture (6000x6000) was scaled down to 4096x4096, this app's limit." in status
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +193,9 @@ def bad_inputs(files, source_image, clip_with_audio) -> dict:
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=48x40:duration=1", "-frames:v", "0", "-c:v", "libx264", no_frames)
     tiny_image = files / "tiny.png"
     PIL.Image.new("RGB", (20, 20)).save(tiny_image)
+    (files / "text.png").write_text("not an image")
     return {
+        "not an image": (files / "text.png", clip, {}, "text.png is not an image this app can read"),
         "not a video": (source_image, files / "notes.mp4", {}, "not a video"),
         "text file": (source_image, files / "notes.txt", {}, "not a video"),
         "no frames": (source_image, no_frames, {}, "The driving video cannot be used"),
@@ -205,6 +209,7 @@ def bad_inputs(files, source_image, clip_with_audio) -> dict:
 @pytest.mark.parametrize(
     "case",
     [
+        "not an image",
         "not a video",
         "text file",
         "no frames",
@@ -390,14 +395,35 @@ def test_any_model_only_when_the_operator_allows_it(tiny_model, files, source_im
 
 
 def test_a_model_that_cannot_load_is_reported_without_server_paths(files, source_image, clip_with_audio,
-                                                                   monkeypatch):
+                                                                   monkeypatch, caplog):
     broken = files / "broken-model"
     broken.mkdir(exist_ok=True)
     (broken / "model_index.json").write_text("{}")
     monkeypatch.delenv("FOMM_MODEL", raising=False)
     with pytest.raises(gr.Error) as error:
         Animator(AppSettings(models=str(broken))).animate(str(source_image), str(clip_with_audio), model="broken-model")
-    assert "broken-model" in str(error.value) and str(files) not in str(error.value)
+    assert "broken-model is not available on this server now" in str(error.value)
+    assert str(files) not in str(error.value) and error.value.duration is None  # shown until it is closed
+    assert "Cannot load a FOMM pipeline" in caplog.text  # why, for the operator
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("FOMM_APP_CONCURRENCY_LIMIT", "0", "FOMM_APP_CONCURRENCY_LIMIT must be at least 1"),
+    ("FOMM_APP_MAX_SECONDS", "-5", "FOMM_APP_MAX_SECONDS must be at least 0"),
+    ("FOMM_APP_MAX_FILE_SIZE", "lots", "FOMM_APP_MAX_FILE_SIZE must be a size such as 50mb"),
+    ("FOMM_APP_MODELS", "vox-256,nosuch-model", "FOMM_APP_MODELS: 'nosuch-model' is not a folder here"),
+    ("FOMM_APP_MODELS", "{files}", "is not a pipeline folder"),
+    ("FOMM_MODEL", "nosuch", "FOMM_MODEL: 'nosuch' is not a folder here"),
+    ("FOMM_APP_DEVICE", "cuda", "FOMM_APP_DEVICE: The device 'cuda' is not available"),
+])
+def test_the_operators_settings_are_checked_at_start_in_one_line(variable, value, message, files, monkeypatch):
+    if variable == "FOMM_APP_DEVICE" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    monkeypatch.setenv(variable, value.format(files=files))
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "app.py")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("app.py: error: ")
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
 # ZeroGPU Spaces

@@ -31,7 +31,7 @@ def resolve_device(device: Optional[str] = None) -> torch.device:
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             build = "this build of torch has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
-            raise InvalidInputError(f"The device {device!r} is not available: {build}. Use --device cpu.")
+            raise InvalidInputError(f"The device {device!r} is not available: {build}.")
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
             raise InvalidInputError(
                 f"The device {device!r} is not available: this machine has {torch.cuda.device_count()} CUDA GPU(s)."

@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 import gradio as gr
+import numpy as np
+import PIL.Image
 from gradio.utils import get_upload_folder
 
 from ..animation import resolve_device
@@ -34,7 +36,11 @@ class Animator:
         self.menu = ModelMenu(settings.models, settings.allow_any_model)
         preload = settings.preload_models or runs_on_zero_gpu()  # ZeroGPU wants models on "cuda" from the start
         capacity = max(settings.cached_models, len(self.menu.entries) if preload else 0)
-        self.models = ModelCache(capacity, resolve_device(settings.device or None))
+        try:
+            device = resolve_device(settings.device or None)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"$FOMM_APP_DEVICE: {error}") from None
+        self.models = ModelCache(capacity, device)
         self.results_dir = Path(get_upload_folder()) / "fomm_results"
         if preload:
             for entry in self.menu.entries:
@@ -62,7 +68,7 @@ class Animator:
         if source_image is None:
             return None
         try:
-            image = read_image(source_image)
+            image, _ = scaled_within(read_image(source_image), self.settings.max_image_side)
             crop = source_crop(image, crop, self.settings.min_image_side)
             picture, note = preview(image, crop, self.menu.choose(model).category)
         except InvalidInputError as error:
@@ -98,7 +104,8 @@ class Animator:
                 source's.
             fast: reduced-precision convolutions where the hardware runs them faster.
             show_keypoints: also return source | driving with keypoints | result, side by side.
-            model: one of the models the app offers (its model menu); empty for the app's default model.
+            model: one of the models the app offers (its model menu); left out (or empty, from Python), the app's
+                default model.
             crop: "subject" (around the face, for face models), "centre" (the centre square) or "pad" (all of it).
             paste_back: with "subject", the result is the whole picture with the animated square pasted back.
 
@@ -113,7 +120,7 @@ class Animator:
                 raise InvalidInputError("No driving video: upload one or record one with the webcam.")
             if motion not in MOTION_MODES:
                 raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
-            image = read_image(source_image)
+            image, scaled = scaled_within(read_image(source_image), self.settings.max_image_side)
             source = source_crop(image, crop, self.settings.min_image_side)
             frame_limit, driving_seconds = self.driving_limits(driving_video)
             loaded = self.models.get(entry)
@@ -137,6 +144,7 @@ class Animator:
                 max_frames=frame_limit,
             )
         status = describe(result, loaded, frame_limit, driving_seconds, find_best_frame and motion == "relative")
+        status += f"\n{scaled}" if scaled else ""
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
 
@@ -150,6 +158,19 @@ class Animator:
         return self.settings.gpu_duration(min(frames, limit or frames))
 
 
+def scaled_within(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, str]:
+    """``image`` (H, W, 3) uint8 scaled down (antialiased) so that its longer side is at most ``max_side``, and a
+    note saying so ("" if it was small enough): a huge picture would take minutes and give a video few players
+    can play."""
+    height, width = image.shape[:2]
+    if max(height, width) <= max_side:
+        return image, ""
+    scale = max_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    scaled = np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.LANCZOS))
+    return scaled, f"The source picture ({width}x{height}) was scaled down to {size[0]}x{size[1]}, this app's limit."
+
+
 def describe(
     result: AnimationResult,
     model: LoadedModel,
@@ -160,8 +181,8 @@ def describe(
     """The status line: what was made, how, and anything left out."""
     animated_seconds = result.num_frames / result.fps
     lines = [
-        f"{result.num_frames} frames at {result.fps:.5g} fps ({animated_seconds:.1f} s) animated in "
-        f"{result.seconds:.1f} s on {result.device} ({result.dtype}) with the model {model.name}."
+        f"{result.num_frames} frame{'s' * (result.num_frames != 1)} at {result.fps:.5g} fps ({animated_seconds:.1f} "
+        f"s) animated in {result.seconds:.1f} s on {result.device} ({result.dtype}) with the model {model.name}."
     ]
     if result.truncated:
         lines.append(

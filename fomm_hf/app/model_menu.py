@@ -37,9 +37,36 @@ def menu_entry(model: Optional[str]) -> MenuEntry:
     return MenuEntry(name, model, registered.category if registered else None)
 
 
+def check_offered(model: str, variable: str) -> None:
+    """Raises InvalidInputError, naming the operator's ``variable``, where ``model`` cannot be a model: a folder
+    that is not a pipeline folder, or a name that is neither registered nor an owner/name Hub repository id. (A
+    repository is not looked up: the Hub may be unreachable at start.)"""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        if not (folder / "model_index.json").is_file():
+            raise InvalidInputError(f"${variable}: the folder {folder.name} is not a pipeline folder.")
+        return
+    if registered_model(model):
+        return
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        model = None
+    if model is None or "/" not in model:
+        raise InvalidInputError(f"${variable}: {folder.name!r} is not a folder here, nor a registered name, nor an "
+                                "owner/name Hub repository id.")
+
+
 class ModelMenu:
     def __init__(self, models: str = "", allow_any: bool = False):
         offered = [name.strip() for name in models.split(",") if name.strip()] or DEFAULT_OFFER
+        if os.environ.get(MODEL_ENV_VAR):
+            check_offered(os.environ[MODEL_ENV_VAR], MODEL_ENV_VAR)
+        for model in offered:
+            check_offered(model, "FOMM_APP_MODELS")
         self.entries: List[MenuEntry] = [menu_entry(None)]
         for model in offered:
             entry = menu_entry(model)

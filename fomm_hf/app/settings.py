@@ -1,12 +1,17 @@
 """The app's limits and defaults, set by arguments or by environment variables (for Hugging Face Spaces)."""
 
 import os
+import re
 from dataclasses import dataclass, fields
 from typing import Optional
 
 from ..export.backends import BACKENDS
 
 ENV_PREFIX = "FOMM_APP_"
+FILE_SIZE = re.compile(r"\d+(\.\d+)?\s*([kmgt]?b)?", re.IGNORECASE)  # as gradio's launch(max_file_size=...) reads it
+MINIMUMS = {"max_seconds": 0, "max_frames": 0, "min_image_side": 2, "max_image_side": 2, "concurrency_limit": 1,
+            "max_queue_size": 1, "cached_models": 1, "batch_size": 1, "results_lifetime": 1, "gpu_seconds": 1,
+            "gpu_seconds_per_frame": 0}
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class AppSettings:
     max_frames: int = 0  # of driving video animated
     max_file_size: str = "50mb"  # of an upload, as gradio's launch(max_file_size=...) reads it
     min_image_side: int = 32  # pixels; smaller source images are refused
+    max_image_side: int = 4096  # pixels; larger source images are scaled down to it first
     concurrency_limit: int = 2  # animations running at once; the others wait in the queue
     max_queue_size: int = 32  # requests waiting; more are turned away
     cached_models: int = 2  # loaded models kept in memory
@@ -38,6 +44,15 @@ class AppSettings:
     int8: bool = False  # with backend openvino: int8 graphs, made on the first animation and cached
 
     def __post_init__(self):
+        for name, least in MINIMUMS.items():
+            if getattr(self, name) < least:
+                raise ValueError(f"${ENV_PREFIX}{name.upper()} must be at least {least}; got {getattr(self, name)}.")
+        if self.max_image_side < self.min_image_side:
+            raise ValueError(f"${ENV_PREFIX}MAX_IMAGE_SIDE ({self.max_image_side}) must be at least "
+                             f"${ENV_PREFIX}MIN_IMAGE_SIDE ({self.min_image_side}).")
+        if not FILE_SIZE.fullmatch(self.max_file_size.strip()):
+            raise ValueError(f"${ENV_PREFIX}MAX_FILE_SIZE must be a size such as 50mb or 1gb; got "
+                             f"{self.max_file_size!r}.")
         if self.backend not in BACKENDS:
             raise ValueError(f"${ENV_PREFIX}BACKEND must be one of {', '.join(BACKENDS)}; got {self.backend!r}.")
         if self.int8 and self.backend != "openvino":
