@@ -105,6 +105,8 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
         # parameters (API calls get the defaults: around the face, pasted back).
         crop_mode, paste_back_state = gr.State("subject"), gr.State(True)
         crop.change(lambda mode: mode, crop, crop_mode, queue=False, api_visibility="private")
+        crop.change(lambda mode: gr.Checkbox(interactive=mode == "subject"), crop, paste_back, queue=False,
+                    api_visibility="private")  # only a square found around the subject is pasted back
         paste_back.change(lambda paste: paste, paste_back, paste_back_state, queue=False, api_visibility="private")
         gr.on(
             [source_image.change, crop.change, model.change],
