@@ -3,6 +3,7 @@
 The driving clips are made with ffmpeg (see test_video.py); the server runs in this process.
 """
 
+import re
 import socket
 import subprocess
 import sys
@@ -416,14 +417,21 @@ def test_a_model_that_cannot_load_is_reported_without_server_paths(files, source
     ("FOMM_MODEL", "nosuch", "FOMM_MODEL: 'nosuch' is not a folder here"),
     ("FOMM_APP_DEVICE", "cuda", "FOMM_APP_DEVICE: The device 'cuda' is not available"),
 ])
-def test_the_operators_settings_are_checked_at_start_in_one_line(variable, value, message, files, monkeypatch):
+def test_the_operators_settings_are_checked_at_start(variable, value, message, files, monkeypatch):
     if variable == "FOMM_APP_DEVICE" and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     monkeypatch.delenv("FOMM_MODEL", raising=False)
     monkeypatch.setenv(variable, value.format(files=files))
+    with pytest.raises((ValueError, InvalidInputError), match=re.escape(message)):
+        Animator(AppSettings.from_env())  # what app.py builds at start
+
+
+def test_a_wrong_setting_stops_the_app_in_one_line(monkeypatch):
+    monkeypatch.setenv("FOMM_APP_CONCURRENCY_LIMIT", "0")  # which used to leave every request waiting
     result = subprocess.run([sys.executable, str(REPO_ROOT / "app.py")], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("app.py: error: ")
-    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    message = "app.py: error: $FOMM_APP_CONCURRENCY_LIMIT must be at least 1; got 0."
+    assert result.stderr.strip().splitlines() == [message]
 
 
 # ZeroGPU Spaces
