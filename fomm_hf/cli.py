@@ -138,8 +138,8 @@ def run_animate(args) -> None:
 
     # The files first, with the image and video modules only (torch): a mistake is reported before diffusers loads.
     source = read_image(args.source)
-    with open_video(args.driving):
-        pass  # it opens: a video (or folder of frames) with a frame that decodes
+    with open_video(args.driving) as video:  # it opens: a video (or folder of frames) with a frame that decodes
+        has_audio = video.has_audio
     inputs = {"the source image": args.source, "the driving video": args.driving}
     output = check_output_path(args.output, keep=inputs)
     keypoints_output = None
@@ -179,6 +179,9 @@ def run_animate(args) -> None:
     )
     if result.truncated:
         print(f"Stopped after --max-frames {args.max_frames}: later driving frames were left out")
+    if has_audio and output.suffix.lower() == ".gif":
+        print("The driving video's sound is not in the result: a GIF holds no sound (.mp4, .webm, .mov and .mkv keep "
+              "it)")
     if args.find_best_frame:
         print(f"Relative motion from driving frame {result.initial_frame}")
     if result.keypoints_output:

@@ -156,6 +156,7 @@ def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_pa
     assert absolute.returncode == 0, absolute.stderr
     assert read_all(tmp_path / "absolute.gif").shape == (7, 32, 32, 3)
     assert "Stopped after --max-frames 7" in absolute.stdout
+    assert "The driving video's sound is not in the result: a GIF holds no sound" in absolute.stdout
 
 
 def test_the_model_comes_from_the_environment(tiny_model_dir, tmp_path):
