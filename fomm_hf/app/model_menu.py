@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..errors import InvalidInputError
-from ..pipelines.loading import MODEL_ENV_VAR, ResolvedModel
+from ..pipelines.loading import MODEL_ENV_VAR, ResolvedModel, model_kind
 from ..pipelines.registry import BUNDLED_MODEL, MODELS, registered_model
 
 DEFAULT_OFFER = [name for name, model in MODELS.items() if model.category == "face" or not model.is_original]
@@ -38,25 +38,15 @@ def menu_entry(model: Optional[str]) -> MenuEntry:
 
 
 def check_offered(model: str, variable: str) -> None:
-    """Raises InvalidInputError, naming the operator's ``variable``, where ``model`` cannot be a model: a folder
-    that is not a pipeline folder, or a name that is neither registered nor an owner/name Hub repository id. (A
-    repository is not looked up: the Hub may be unreachable at start.)"""
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        if not (folder / "model_index.json").is_file():
-            raise InvalidInputError(f"${variable}: the folder {folder.name} is not a pipeline folder.")
-        return
-    if registered_model(model):
-        return
+    """Raises InvalidInputError, naming the operator's ``variable``, where ``model`` cannot be a model: what
+    :func:`~fomm_hf.pipelines.loading.model_kind` refuses, or a repository id without an owner. (A repository is
+    not looked up: the Hub may be unreachable at start.)"""
     try:
-        validate_repo_id(model)
-    except HFValidationError:
-        model = None
-    if model is None or "/" not in model:
-        raise InvalidInputError(f"${variable}: {folder.name!r} is not a folder here, nor a registered name, nor an "
+        kind = model_kind(model)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"${variable}: {error}") from None
+    if kind == "hub" and "/" not in model:
+        raise InvalidInputError(f"${variable}: {model!r} is not a folder here, nor a registered name, nor an "
                                 "owner/name Hub repository id.")
 
 

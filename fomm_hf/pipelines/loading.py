@@ -103,13 +103,26 @@ def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Opt
         except InvalidInputError as error:
             raise InvalidInputError(f"${MODEL_ENV_VAR}: {error}") from None
     name = str(model or BUNDLED_MODEL)
+    kind = model_kind(name)
+    if kind == "folder":
+        return ResolvedModel(name, Path(name).expanduser())
+    if kind == "registered":
+        return ResolvedModel(name, registered_model_folder(registered_model(name)))
+    folder = download_pipeline(name, revision, cache_dir)
+    cache_dir = None if cache_dir is None else str(cache_dir)
+    return ResolvedModel(name, folder, HubOrigin(name, folder.name, cache_dir))  # a snapshot folder: its commit
+
+
+def model_kind(name: str) -> str:
+    """What a model argument names, found without downloading anything: "folder" (a pipeline folder),
+    "registered" or "hub" (a repository id); raises InvalidInputError where it can name none."""
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():
             raise InvalidInputError(f"The folder {name} is not a pipeline folder: it has no model_index.json.")
-        return ResolvedModel(name, path)
-    if registered := registered_model(name):
-        return ResolvedModel(name, registered_model_folder(registered))
+        return "folder"
+    if registered_model(name):
+        return "registered"
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -120,9 +133,7 @@ def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Opt
             f"The model {name!r} is not a folder here, nor a registered name{closest_name(name)}, nor a Hub "
             "repository id (owner/name)."
         ) from None
-    folder = download_pipeline(name, revision, cache_dir)
-    cache_dir = None if cache_dir is None else str(cache_dir)
-    return ResolvedModel(name, folder, HubOrigin(name, folder.name, cache_dir))  # a snapshot folder: its commit
+    return "hub"
 
 
 def closest_name(name: str) -> str:
