@@ -1,8 +1,8 @@
 """The First Order Motion Model as a Gradio app, ready for Hugging Face Spaces: ``python app.py``.
 
-The default model is $FOMM_MODEL's (a registered name, pipeline folder or Hub repo id), else the bundled demo
-model; the models offered, the limits and the device are set by the $FOMM_APP_* variables (see
-:class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
+The default model is $FOMM_MODEL's (a registered name, pipeline folder or Hub repo id), else vox-adv-256 on a
+Space, else the bundled demo model; the models offered, the limits and the device are set by the $FOMM_APP_*
+variables (see :class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
 The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, each animation runs on its GPU.
 """
 
@@ -20,8 +20,8 @@ from fomm_hf.app import (
     on_zero_gpu,
     refusing_unreadable_images,
 )
+from fomm_hf.categories import CATEGORIES
 from fomm_hf.errors import FOMMError
-from fomm_hf.pipelines.registry import CATEGORIES
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -31,108 +31,98 @@ Animate a picture with the motion of a video ([Siarohin et al., NeurIPS 2019](ht
 Choose a model, give a source image and a driving video of the kind of object it animates (faces for the face
 models), then press **Animate**. The result keeps the driving video's frame rate and sound.
 """
-KEYPOINTS_LABEL = "Keypoints: source | driving | result (made when Animate runs with Show keypoints ticked)"
+
+
+def source_column() -> dict:
+    # The uploaded file itself (type="filepath", image_mode=None), read by the package as fomm animate does.
+    source_image = gr.Image(label="Source image", sources=["upload", "webcam", "clipboard"], type="filepath",
+                            image_mode=None, height=280, elem_id="source-image")
+    source_image.preprocess = refusing_unreadable_images(source_image.preprocess)
+    crop = gr.Radio([(label, mode) for mode, label in CROP_MODES.items()], value="subject", label="Animate")
+    paste_back = gr.Checkbox(value=True, label="Paste back into the whole picture",
+                             info="with the face detected: the result is your picture at its own size")
+    crop_preview = gr.Image(label="What is animated", interactive=False, height=160, elem_id="crop-preview")
+    return dict(source_image=source_image, crop=crop, paste_back=paste_back, crop_preview=crop_preview)
+
+
+def driving_column(animator: Animator) -> dict:
+    driving_video = gr.Video(label="Driving video", sources=["upload", "webcam"], include_audio=True,
+                             elem_id="driving-video")
+    motion = gr.Radio(list(MOTION_MODES), value="relative", label="Motion",
+                      info="relative: the source moves as the driving video moves from its first frame (best for "
+                      "faces); absolute: the source takes the driving video's poses")
+    with gr.Row():
+        adapt_scale, find_best_frame = gr.Checkbox(label="Adapt scale"), gr.Checkbox(label="Find best frame")
+    with gr.Row():
+        fast = gr.Checkbox(label="Fast (reduced precision)")
+        show_keypoints = gr.Checkbox(label="Show keypoints", info="also a video: source | driving | result")
+    menu = animator.menu
+    model = gr.Dropdown(menu.labels, value=menu.default.label, allow_custom_value=menu.allow_any, label="Model",
+                        info="the original models are downloaded and converted the first time they are used",
+                        elem_id="model")
+    animate_button = gr.Button("Animate", variant="primary")
+    return dict(driving_video=driving_video, motion=motion, adapt_scale=adapt_scale, find_best_frame=find_best_frame,
+                fast=fast, show_keypoints=show_keypoints, model=model, animate_button=animate_button)
+
+
+def result_column() -> dict:
+    result_video = gr.Video(label="Result", interactive=False, buttons=["download"], height=280,
+                            elem_id="result-video")
+    # A short label (the API names this output after it); the Show keypoints box says what it shows.
+    keypoints_video = gr.Video(label="Keypoints", interactive=False, buttons=["download"], visible=False,
+                               elem_id="keypoints-video")
+    status = gr.Textbox(label="Status", interactive=False, lines=3, elem_id="status")
+    return dict(result_video=result_video, keypoints_video=keypoints_video, status=status)
+
+
+def example_groups(animator: Animator, page: dict) -> list:
+    """(category, column) per category of examples; a category's examples show with the models of it."""
+    groups = []
+    for category, pairs in find_examples(EXAMPLES).items():
+        with gr.Column(visible=animator.shows_examples(animator.menu.default.label, category)) as group:
+            gr.Examples(pairs, inputs=[page["source_image"], page["driving_video"]],
+                        label=f"Examples: {CATEGORIES[category]}")
+        groups.append((category, group))
+    return groups
+
+
+def wire_events(animator: Animator, page: dict, groups: list) -> None:
+    private = dict(queue=False, api_visibility="private")
+    # The crop and paste-back reach `animate` through States, which keep them out of the API's stable parameters
+    # (API calls get the defaults: around the face, pasted back).
+    crop_mode, paste_back_state = gr.State("subject"), gr.State(True)
+    page["crop"].change(lambda mode: mode, page["crop"], crop_mode, **private)
+    page["crop"].change(lambda mode: gr.Checkbox(interactive=mode == "subject"), page["crop"], page["paste_back"],
+                        **private)  # only a square found around the subject is pasted back
+    page["paste_back"].change(lambda paste: paste, page["paste_back"], paste_back_state, **private)
+    gr.on([page["source_image"].change, page["crop"].change, page["model"].change], animator.preview_crop,
+          [page["source_image"], page["crop"], page["model"]], page["crop_preview"], concurrency_limit=None,
+          api_visibility="private")
+    page["show_keypoints"].change(lambda show: gr.Video(visible=show), page["show_keypoints"],
+                                  page["keypoints_video"], **private)
+    page["model"].change(
+        lambda label: [gr.Column(visible=animator.shows_examples(label, category)) for category, _ in groups],
+        page["model"], [group for _, group in groups], **private)
+    inputs = [page[name] for name in ("source_image", "driving_video", "motion", "adapt_scale", "find_best_frame",
+                                      "fast", "show_keypoints", "model")]
+    page["animate_button"].click(on_zero_gpu(animator.animate, animator.gpu_duration),
+                                 [*inputs, crop_mode, paste_back_state],
+                                 [page["result_video"], page["keypoints_video"], page["status"]], api_name="animate")
 
 
 def build_demo(settings: AppSettings) -> gr.Blocks:
     animator = Animator(settings)
-    menu = animator.menu
     results_lifetime = (settings.results_lifetime, settings.results_lifetime)
     with gr.Blocks(title="First Order Motion Model", delete_cache=results_lifetime) as demo:
         gr.Markdown(DESCRIPTION)
         with gr.Row():
             with gr.Column():
-                # The uploaded file itself (type="filepath", image_mode=None), read by the package as fomm animate does.
-                source_image = gr.Image(
-                    label="Source image",
-                    sources=["upload", "webcam", "clipboard"],
-                    type="filepath",
-                    image_mode=None,
-                    height=280,
-                    elem_id="source-image",
-                )
-                source_image.preprocess = refusing_unreadable_images(source_image.preprocess)
-                crop = gr.Radio(
-                    [(label, mode) for mode, label in CROP_MODES.items()], value="subject", label="Animate"
-                )
-                paste_back = gr.Checkbox(
-                    value=True,
-                    label="Paste back into the whole picture",
-                    info="with the face detected: the result is your picture at its own size",
-                )
-                crop_preview = gr.Image(label="What is animated", interactive=False, height=160, elem_id="crop-preview")
+                page = source_column()
             with gr.Column():
-                driving_video = gr.Video(
-                    label="Driving video", sources=["upload", "webcam"], include_audio=True, elem_id="driving-video"
-                )
-                motion = gr.Radio(
-                    list(MOTION_MODES),
-                    value="relative",
-                    label="Motion",
-                    info="relative: the source moves as the driving video moves from its first frame (best for "
-                    "faces); absolute: the source takes the driving video's poses",
-                )
-                with gr.Row():
-                    adapt_scale = gr.Checkbox(label="Adapt scale")
-                    find_best_frame = gr.Checkbox(label="Find best frame")
-                with gr.Row():
-                    fast = gr.Checkbox(label="Fast (reduced precision)")
-                    show_keypoints = gr.Checkbox(label="Show keypoints")
-                model = gr.Dropdown(
-                    menu.labels,
-                    value=menu.default.label,
-                    allow_custom_value=menu.allow_any,
-                    label="Model",
-                    info="the original models are downloaded and converted the first time they are used",
-                    elem_id="model",
-                )
-                animate_button = gr.Button("Animate", variant="primary")
+                page.update(driving_column(animator))
             with gr.Column():
-                result_video = gr.Video(
-                    label="Result", interactive=False, buttons=["download"], height=280, elem_id="result-video"
-                )
-                keypoints_video = gr.Video(
-                    label=KEYPOINTS_LABEL, interactive=False, buttons=["download"], visible=False
-                )
-                status = gr.Textbox(label="Status", interactive=False, lines=3, elem_id="status")
-        example_groups = []  # (category, column): the examples of a category show with the models of it
-        for category, pairs in find_examples(EXAMPLES).items():
-            with gr.Column(visible=animator.shows_examples(menu.default.label, category)) as group:
-                gr.Examples(pairs, inputs=[source_image, driving_video], label=f"Examples: {CATEGORIES[category]}")
-            example_groups.append((category, group))
-
-        # The crop and paste-back reach `animate` through States, which keep them out of the API's stable
-        # parameters (API calls get the defaults: around the face, pasted back).
-        crop_mode, paste_back_state = gr.State("subject"), gr.State(True)
-        crop.change(lambda mode: mode, crop, crop_mode, queue=False, api_visibility="private")
-        crop.change(lambda mode: gr.Checkbox(interactive=mode == "subject"), crop, paste_back, queue=False,
-                    api_visibility="private")  # only a square found around the subject is pasted back
-        paste_back.change(lambda paste: paste, paste_back, paste_back_state, queue=False, api_visibility="private")
-        gr.on(
-            [source_image.change, crop.change, model.change],
-            animator.preview_crop,
-            [source_image, crop, model],
-            crop_preview,
-            concurrency_limit=None,
-            api_visibility="private",
-        )
-        show_keypoints.change(
-            lambda show: gr.Video(visible=show), show_keypoints, keypoints_video, queue=False, api_visibility="private"
-        )
-        model.change(
-            lambda label: [gr.Column(visible=animator.shows_examples(label, kind)) for kind, _ in example_groups],
-            model,
-            [group for _, group in example_groups],
-            queue=False,
-            api_visibility="private",
-        )
-        animate_button.click(
-            on_zero_gpu(animator.animate, animator.gpu_duration),
-            [source_image, driving_video, motion, adapt_scale, find_best_frame, fast, show_keypoints, model, crop_mode,
-             paste_back_state],
-            [result_video, keypoints_video, status],
-            api_name="animate",
-        )
+                page.update(result_column())
+        wire_events(animator, page, example_groups(animator, page))
     return demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue_size)
 
 

@@ -1,10 +1,10 @@
-"""Train a First Order Motion Model with accelerate, or evaluate one by reconstruction.
+"""Train a First Order Motion Model with accelerate (``--mode reconstruction``: ``fomm reconstruct``, as the
+original's run.py had it).
 
-    accelerate launch train_accelerate.py --config configs/vox-256.yaml --data_dir data/vox --output_dir runs/vox
+    accelerate launch train_accelerate.py --config configs/vox-256.yaml --data-dir data/vox --output-dir runs/vox
     torchrun --nproc_per_node 2 train_accelerate.py ...          # several CPU processes (gloo)
-    python train_accelerate.py --mode reconstruction --config ... --data_dir ... --output_dir runs/vox
 
-See README.md ("Training") for multi-GPU and multi-node launches.
+See docs/training.md for multi-GPU and multi-node launches.
 """
 
 import argparse
@@ -27,15 +27,14 @@ def main(argv=None) -> int:
     parser = OneLineErrorParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_training_arguments(parser)
     args = parser.parse_args(argv)
+    from fomm_hf.evaluation import reconstruction_summary
     from fomm_hf.training import Trainer, load_training_config, reconstruct_test_videos
 
     try:
         config = load_training_config(args.config)  # checked before any data is read or any process group starts
         if args.mode == "reconstruction":
-            results = reconstruct_test_videos(config, args.model or str(Path(args.output_dir) / "pipeline"),
-                                              args.data_dir, args.output_dir)
-            print(f"Reconstruction L1: {results['mean_l1']:.4f} over {results['num_frames']} frames of "
-                  f"{results['num_videos']} videos (per video: {Path(args.output_dir) / 'reconstruction.json'})")
+            model = args.model or str(Path(args.output_dir) / "pipeline")
+            print(reconstruction_summary(reconstruct_test_videos(config, model, args.data_dir, args.output_dir)))
             return 0
         trainer = Trainer(config, training_arguments(args, command=shlex.join(["python", *sys.argv])))
         folder = trainer.train()

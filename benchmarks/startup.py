@@ -80,7 +80,7 @@ def write_inputs(folder: Path, num_frames: int) -> dict:
     """A vox-256 original-format checkpoint (random weights, with optimizer states), the same weights as a
     pipeline folder, and the driving clip."""
     from fomm_hf.conversion import convert_original_checkpoint
-    from fomm_hf.pipelines.folders import write_pipeline_folder
+    from fomm_hf.model_store.folders import write_pipeline_folder
     from fomm_hf.video.ffmpeg import run_ffmpeg
 
     checkpoint = folder / "vox-cpk.pth.tar"

@@ -12,47 +12,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
 
+from .categories import CATEGORIES, DRAWN_CATEGORIES, category_argument
 from .errors import FOMMError, OneLineErrorParser
+from .option_values import number_argument, yes_no_argument
 
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
-    return value
-
-
-def test_fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1); got {text!r}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0; got {text!r}")
-    return value
-
-
-def str_to_bool(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+POSITIVE = number_argument(int, minimum=1)
+NON_NEGATIVE = number_argument(int, minimum=0)
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -84,10 +50,14 @@ def check_backend_arguments(args) -> None:
     """The backend's package is installed, and the options go together; before any model is loaded."""
     import importlib.util
 
-    from .export.backends import install_hint
+    from .export.backends import install_hint, is_exported_folder
 
     if args.int8 and args.backend != "openvino":
         raise FOMMError("--int8 runs on --backend openvino.")
+    if getattr(args, "graphs", None) and args.backend == "pytorch":
+        raise FOMMError("--graphs goes with --backend onnxruntime or openvino.")
+    if getattr(args, "graphs", None) and not is_exported_folder(args.graphs):
+        raise FOMMError(f"--graphs {args.graphs} is not a folder of exported graphs (fomm export --output writes one).")
     if args.backend != "pytorch":
         if args.device not in (None, "cpu"):
             raise FOMMError(f"--backend {args.backend} runs on the CPU; got --device {args.device}.")
@@ -124,8 +94,10 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="make non-square inputs square by centre crop (default), black padding, or stretching")
     parser.add_argument("--fast", action="store_true", help="bfloat16/float16 networks where the hardware is faster")
     add_backend_arguments(parser)
-    parser.add_argument("--batch-size", type=positive_int, default=4, help="frames processed together (default 4)")
-    parser.add_argument("--max-frames", type=positive_int, help="animate at most this many driving frames")
+    parser.add_argument("--graphs", metavar="DIR", help="with --backend: the exported graphs in DIR (what fomm export "
+                        "--output DIR wrote; default: those fomm export writes without --output, else exported now)")
+    parser.add_argument("--batch-size", type=POSITIVE, default=4, help="frames processed together (default 4)")
+    parser.add_argument("--max-frames", type=POSITIVE, help="animate at most this many driving frames")
     add_device_argument(parser)
     parser.add_argument("--keypoints", action="store_true",
                         help="also write OUTPUT_keypoints.EXT: source | driving with keypoints | result")
@@ -133,67 +105,38 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_animate(args) -> None:
     from .images import read_image
-    from .pipelines import load_pipeline, resolve_model
+    from .model_store import resolve_model
+    from .pipelines import keypoints_video_path
     from .video import check_output_path, open_video
 
     # The files first, with the image and video modules only (torch): a mistake is reported before diffusers loads.
     source = read_image(args.source)
-    with open_video(args.driving) as video:  # it opens: a video (or folder of frames) with a frame that decodes
-        has_audio = video.has_audio
+    with open_video(args.driving):  # it opens: a video (or folder of frames) with a frame that decodes
+        pass
     inputs = {"the source image": args.source, "the driving video": args.driving}
     output = check_output_path(args.output, keep=inputs)
-    keypoints_output = None
-    if args.keypoints:
-        keypoints_output = check_output_path(output.with_name(f"{output.stem}_keypoints{output.suffix}"), keep=inputs)
+    keypoints_output = check_output_path(keypoints_video_path(output), keep=inputs) if args.keypoints else None
     check_backend_arguments(args)
     from .animation import resolve_device
+    from .pipelines import FOMMPipeline
 
     device = resolve_device(args.device)
-    model = resolve_model(args.model)
-
-    pipe = load_pipeline(model).to(device)
+    pipe = FOMMPipeline.from_pretrained(resolve_model(args.model)).to(device)
     result = pipe.animate_video(
-        source,
-        args.driving,
-        output,
-        relative=args.relative,
-        adapt_scale=args.adapt_scale,
-        find_best_frame=args.find_best_frame,
-        fit=args.fit,
-        fast=args.fast,
-        backend=args.backend,
-        int8=args.int8,
-        batch_size=args.batch_size,
-        keypoints_path=keypoints_output,
-        max_frames=args.max_frames,
-        framing=args.framing,
-        paste_back=args.paste_back,
+        source, args.driving, output, relative=args.relative, adapt_scale=args.adapt_scale,
+        find_best_frame=args.find_best_frame, fit=args.fit, fast=args.fast, backend=args.backend, int8=args.int8,
+        graphs=args.graphs, batch_size=args.batch_size, keypoints_path=keypoints_output, max_frames=args.max_frames,
+        framing=args.framing, paste_back=args.paste_back,
     )
-    for note in result.framing_notes:
-        print(note)
-    print(
-        f"Wrote {result.output}: {result.num_frames} frame{'s' * (result.num_frames != 1)} at {result.fps:.5g} fps "
-        f"in {result.seconds:.1f} s "
-        f"({result.frames_per_second:.2f} frames/s on {result.device}, {result.dtype}; first frames written "
-        f"after {result.seconds_to_first_frame:.2f} s)"
-    )
-    if result.truncated:
-        print(f"Stopped after --max-frames {args.max_frames}: later driving frames were left out")
-    if has_audio and output.suffix.lower() == ".gif":
-        print("The driving video's sound is not in the result: a GIF holds no sound (.mp4, .webm, .mov and .mkv keep "
-              "it)")
-    if args.find_best_frame:
-        print(f"Relative motion from driving frame {result.initial_frame}")
-    if result.keypoints_output:
-        print(f"Wrote {Path(result.keypoints_output)}")
+    print(f"Wrote {result.output}" + (f" and {result.keypoints_output}" if result.keypoints_output else ""))
+    for line in result.summary(limit=f"--max-frames {args.max_frames}"):
+        print(line)
 
 
 # fomm convert --------------------------------------------------------------------------------------------------
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
-    from .pipelines.registry import CATEGORIES
-
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", metavar="NAME",
                        help="a registered original model (fomm models lists them): its config is known, and the "
@@ -201,83 +144,46 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--config", help="original yaml config (e.g. config/vox-256.yaml)")
     parser.add_argument("--checkpoint", required=True, help="original checkpoint (e.g. vox-cpk.pth.tar)")
     parser.add_argument("--output", help="pipeline folder to write (required with --config)")
-    parser.add_argument(
-        "--align-corners",
-        type=str_to_bool,
-        default=True,
-        metavar="true|false",
-        help="grid_sample convention: true reproduces torch 1.0, which the public checkpoints were trained with "
-        "(default); false reproduces the original code run on torch >= 1.3",
-    )
+    parser.add_argument("--align-corners", type=yes_no_argument, default=True, metavar="true|false",
+                        help="grid_sample convention: true reproduces torch 1.0, which the public checkpoints were "
+                        "trained with (default); false reproduces the original code run on torch >= 1.3")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the folder to this Hub repository")
     parser.add_argument("--private", action="store_true", help="create the Hub repository as private")
-    parser.add_argument("--category", choices=list(CATEGORIES), help="what the model animates, for framing (default: "
-                        "the registered model's, or that of the original config of the same name)")
-
-
-def config_category(config) -> Optional[str]:
-    """The category of the registered original model whose config has the name of ``config`` (the original
-    repository's ``config/vox-256.yaml`` is vox-256's), if any."""
-    from .pipelines.registry import MODELS
-
-    return next((model.category for model in MODELS.values() if model.config.name == Path(config).name), None)
+    parser.add_argument("--category", type=category_argument(), metavar="{" + ",".join(CATEGORIES) + "}",
+                        help="what the model animates, for framing (default: the registered model's, or that of the "
+                        "original config of the same name)")
 
 
 def run_convert(args) -> None:
-
     from .errors import InvalidInputError
+    from .model_store.conversion_cache import conversion_destination
+    from .model_store.registry import registered_original
     from .models.model_config import read_yaml
 
-    registered = None
-    if args.model:
-        from .pipelines.registry import MODELS, registered_model
-        from .schema import closest_key
-
-        registered = registered_model(args.model)
-        if registered is None or not registered.is_original:
-            originals = ", ".join(name for name, model in MODELS.items() if model.is_original)
-            raise InvalidInputError(
-                f"{args.model!r} is not a registered original model{closest_key(args.model, MODELS)}; "
-                f"they are: {originals}."
-            )
-    elif not args.output:
+    registered = registered_original(args.model) if args.model else None
+    if registered is None and not args.output:
         raise InvalidInputError("--output is required with --config (the pipeline folder to write).")
     config = registered.config if registered else args.config
     read_yaml(config)
     checkpoint = Path(args.checkpoint)
     if not checkpoint.is_file():
         raise InvalidInputError(f"The checkpoint file {checkpoint} does not exist.")
-    into_cache = registered and not args.output and args.align_corners  # else: a folder given, or named after it
-    if not into_cache:
-        from .pipelines.folders import check_pipeline_destination
-
-        check_pipeline_destination(args.output or registered.name)
+    destination = conversion_destination(registered, args.output, args.align_corners)
     if args.push_to_hub:
-        from .hub_access import check_hub_upload
+        from .model_store.hub_access import check_hub_upload
 
         check_hub_upload(args.push_to_hub)
 
-    if into_cache:
-        from .pipelines.converted_models import convert_into_cache, file_sha256
+    from .model_store.conversion_cache import convert_local_checkpoint
 
-        if registered.sha256 and file_sha256(checkpoint) != registered.sha256:
-            warnings.warn(f"{checkpoint.name} is not the file the registry knows for {registered.name} (another "
-                          "SHA-256); converted all the same if its keys and shapes fit")
-        folder = convert_into_cache(registered, checkpoint, source=f"local file {checkpoint.name}", replace=True)
+    folder = convert_local_checkpoint(checkpoint, destination, registered, config, args.align_corners,
+                                      args.category, repo_id=args.push_to_hub)
+    if destination is None:
         print(f"Converted {registered.name} into {folder}: --model {registered.name} loads it from now on")
     else:
-        from .conversion import convert_original_checkpoint
-        from .pipelines.folders import write_converted_pipeline
-
-        output = args.output or registered.name
-        converted = convert_original_checkpoint(config, checkpoint, align_corners=args.align_corners)
-        folder = write_converted_pipeline(output, converted, checkpoint.name, source=f"local file {checkpoint.name}",
-                                          licence=registered.licence if registered else "",
-                                          repo_id=args.push_to_hub or str(output),
-                                          category=args.category or config_category(config))
         print(f"Saved pipeline to {folder}")
     if args.push_to_hub:
-        from .pipelines.folders import push_folder_to_hub
+        from .model_store.folders import push_folder_to_hub
 
         url = push_folder_to_hub(folder, args.push_to_hub, private=args.private)
         print(f"Pushed to {args.push_to_hub}: {url}")
@@ -286,13 +192,9 @@ def run_convert(args) -> None:
 # fomm models ---------------------------------------------------------------------------------------------------
 
 
-def add_models_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
-
-
 def run_models(args) -> None:
-    from .pipelines.converted_models import cache_dir, converted_folder, is_converted
-    from .pipelines.registry import MODELS
+    from .model_store.conversion_cache import cache_dir, converted_folder, is_converted
+    from .model_store.registry import MODELS
 
     rows = [("name", "category", "download", "here", "what it animates")]
     for model in MODELS.values():
@@ -317,14 +219,20 @@ def folder_megabytes(folder) -> int:
 # fomm evaluate -------------------------------------------------------------------------------------------------
 
 
+def add_drawn_category_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--category", type=category_argument(DRAWN_CATEGORIES), default=DRAWN_CATEGORIES[0],
+                        metavar="{" + ",".join(DRAWN_CATEGORIES) + "}",
+                        help=f"what the procedural clips show (default {DRAWN_CATEGORIES[0]})")
+
+
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
-    parser.add_argument("--category", default="faces", choices=["faces", "puppets"])
-    parser.add_argument("--num-test", type=positive_int, default=30, help="held-out clips (default 30)")
-    parser.add_argument("--frames", type=positive_int, default=64, help="frames per clip (default 64)")
-    parser.add_argument("--seed", type=non_negative_int, default=0,
+    add_drawn_category_argument(parser)
+    parser.add_argument("--num-test", type=POSITIVE, default=30, help="held-out clips (default 30)")
+    parser.add_argument("--frames", type=POSITIVE, default=64, help="frames per clip (default 64)")
+    parser.add_argument("--seed", type=NON_NEGATIVE, default=0,
                         help="dataset seed (the one the training set was written with)")
-    parser.add_argument("--batch-size", type=positive_int, default=8, help="frames processed together (default 8)")
+    parser.add_argument("--batch-size", type=POSITIVE, default=8, help="frames processed together (default 8)")
     add_device_argument(parser)
     parser.add_argument("--json", help="also write the results to this JSON file")
 
@@ -335,12 +243,13 @@ def run_evaluate(args) -> None:
     from .animation import resolve_device
     from .errors import InvalidInputError
     from .evaluation import ProceduralEvaluation, markdown_table
-    from .pipelines import load_pipeline, resolve_model
+    from .model_store import resolve_model
+    from .pipelines import FOMMPipeline
 
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise InvalidInputError(f"Cannot write {args.json}: its folder does not exist.")
     device = resolve_device(args.device)
-    pipe = load_pipeline(resolve_model(args.model)).to(device)
+    pipe = FOMMPipeline.from_pretrained(resolve_model(args.model)).to(device)
     results = ProceduralEvaluation(pipe, args.category, args.num_test, args.frames, args.seed,
                                    batch_size=args.batch_size).run()
     print(markdown_table(results))
@@ -353,12 +262,12 @@ def run_evaluate(args) -> None:
 
 def add_procedural_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", required=True, help="folder to write (its train/ and test/ must be empty)")
-    parser.add_argument("--category", default="faces", choices=["faces", "puppets"])
-    parser.add_argument("--train", type=non_negative_int, default=200, help="number of training clips (default 200)")
-    parser.add_argument("--test", type=non_negative_int, default=20, help="number of test clips (default 20)")
-    parser.add_argument("--frames", type=positive_int, default=64, help="frames per clip (default 64)")
-    parser.add_argument("--size", type=positive_int, default=128, help="frame width and height in pixels (default 128)")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    add_drawn_category_argument(parser)
+    parser.add_argument("--train", type=NON_NEGATIVE, default=200, help="number of training clips (default 200)")
+    parser.add_argument("--test", type=NON_NEGATIVE, default=20, help="number of test clips (default 20)")
+    parser.add_argument("--frames", type=POSITIVE, default=64, help="frames per clip (default 64)")
+    parser.add_argument("--size", type=POSITIVE, default=128, help="frame width and height in pixels (default 128)")
+    parser.add_argument("--seed", type=NON_NEGATIVE, default=0)
     parser.add_argument("--layout", default="strip", choices=["strip", "frames"],
                         help="strip: one .png per clip, frames side by side (default); frames: a folder of .png "
                         "per clip")
@@ -401,16 +310,16 @@ def add_reconstruct_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="pipeline folder or Hub repo id to evaluate")
     parser.add_argument("--data-dir", help="dataset root with test/ (default: the config's dataset_params.root_dir)")
     parser.add_argument("--output-dir", help="also write reconstruction.json (per-video L1) here")
-    parser.add_argument("--batch-size", type=positive_int, default=4, help="frames processed together (default 4)")
+    parser.add_argument("--batch-size", type=POSITIVE, default=4, help="frames processed together (default 4)")
 
 
 def run_reconstruct(args) -> None:
+    from .evaluation import reconstruction_summary
     from .training import load_training_config, reconstruct_test_videos
 
     config = load_training_config(args.config)
     results = reconstruct_test_videos(config, args.model, args.data_dir, args.output_dir, args.batch_size)
-    print(f"Reconstruction L1: {results['mean_l1']:.4f} over {results['num_frames']} frames of "
-          f"{results['num_videos']} videos")
+    print(reconstruction_summary(results))
 
 
 # fomm export ---------------------------------------------------------------------------------------------------
@@ -420,9 +329,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_argument(parser)
     parser.add_argument("--format", dest="export_format", choices=["onnx", "openvino"], required=True,
                         help="ONNX graphs (ONNX Runtime, OpenVINO, other runtimes) or OpenVINO IR")
-    parser.add_argument("--output", required=True,
-                        help="folder to write (e.g. PIPELINE_FOLDER/onnx, PIPELINE_FOLDER/openvino or "
-                        "PIPELINE_FOLDER/openvino-int8, where the engine finds them)")
+    parser.add_argument("--output", help="folder to write, for other runtimes or fomm animate --graphs (default: "
+                        "where fomm animate --backend finds them: the onnx/, openvino/ or openvino-int8/ subfolder "
+                        "of the model's folder where it is yours, else the cache)")
     parser.add_argument("--int8", action="store_true",
                         help="OpenVINO int8 graphs (post-training quantization with NNCF), calibrated on --calibration")
     parser.add_argument("--calibration", help="with --int8: a driving video of real content (its first 32 frames)")
@@ -433,31 +342,30 @@ def run_export(args) -> None:
     import itertools
 
     from .export import export_graphs
+    from .export.backends import check_export_destination
     from .images import read_image
-    from .pipelines import load_pipeline, resolve_model
-    from .pipelines.pipeline_fomm import CALIBRATION_FRAMES
+    from .model_store import resolve_model
+    from .pipelines import FOMMPipeline
+    from .pipelines.engine_cache import CALIBRATION_FRAMES
     from .video import open_video
 
-    output = Path(args.output)
-    existing = next(folder for folder in (output, *output.parents) if folder.exists())
-    if not existing.is_dir():
-        raise FOMMError(f"Cannot write the graphs to {output}: {existing} is a file.")
-    if existing == output and any(output.iterdir()) and not (output / "export.json").is_file():
-        raise FOMMError(f"Cannot write the graphs to {output}: it is not empty and holds no export to replace; "
-                        "give a new folder (e.g. the onnx/ or openvino/ subfolder of a pipeline folder).")
+    if args.output:
+        check_export_destination(args.output)
     if (args.calibration or args.calibration_source) and not args.int8:
         raise FOMMError("--calibration and --calibration-source go with --int8 (float32 graphs need no calibration).")
     if args.int8 and (args.export_format != "openvino" or not args.calibration):
         raise FOMMError("--int8 needs --format openvino and --calibration VIDEO (real content, like the videos to "
                         "animate).")
+    args.backend, args.device = {"onnx": "onnxruntime", "openvino": "openvino"}[args.export_format], None
     if args.int8:
-        args.backend, args.device = "openvino", None
         check_backend_arguments(args)
         with open_video(args.calibration) as video:
             frames = list(itertools.islice(video.frames(), CALIBRATION_FRAMES))
         source = read_image(args.calibration_source) if args.calibration_source else frames[0]
     start = time.perf_counter()
-    pipe = load_pipeline(resolve_model(args.model))
+    model = resolve_model(args.model)
+    pipe = FOMMPipeline.from_pretrained(model)
+    output = Path(args.output or pipe.engines.export_destination(args.export_format, args.int8))
     if args.int8:
         pipe.quantize(source, frames, output=output)
     else:
@@ -465,13 +373,15 @@ def run_export(args) -> None:
     kind = "int8 OpenVINO" if args.int8 else {"onnx": "ONNX", "openvino": "OpenVINO"}[args.export_format]
     print(f"Wrote {kind} graphs (keypoints, source_encoder, frame_generator) to {output} in "
           f"{time.perf_counter() - start:.1f} s")
+    found = pipe.engines.find_exported_graphs(args.export_format, args.int8)
+    use = f"fomm animate --model {model.name} --backend {args.backend}" + " --int8" * args.int8
+    print(f"{use} uses them" if found == output else f"{use} --graphs {output} uses them")
 
 
 # fomm prepare-data ---------------------------------------------------------------------------------------------
 
 
 def add_prepare_data_arguments(parser: argparse.ArgumentParser) -> None:
-    from .pipelines.registry import CATEGORIES
     from .preparation.preparation_settings import CLIP_FORMATS, PreparationSettings
 
     defaults = PreparationSettings()
@@ -479,19 +389,21 @@ def add_prepare_data_arguments(parser: argparse.ArgumentParser) -> None:
                         "name the identity, which decides the train/test split)")
     parser.add_argument("--output", required=True,
                         help="dataset folder to write, or to resume (train/, test/, index.csv, preparation.json)")
-    parser.add_argument("--category", default=defaults.category, choices=list(CATEGORIES),
+    parser.add_argument("--category", type=category_argument(), default=defaults.category,
+                        metavar="{" + ",".join(CATEGORIES) + "}",
                         help=f"the subject to find (default {defaults.category})")
-    parser.add_argument("--size", type=positive_int, default=defaults.size,
+    parser.add_argument("--size", type=POSITIVE, default=defaults.size,
                         help=f"side of the clips' frames in pixels (default {defaults.size})")
     parser.add_argument("--format", dest="clip_format", default=defaults.clip_format, choices=CLIP_FORMATS,
                         help=f"a folder of png or jpg frames per clip, or an mp4 file (default {defaults.clip_format})")
-    parser.add_argument("--min-frames", type=positive_int, default=defaults.min_frames,
+    parser.add_argument("--min-frames", type=POSITIVE, default=defaults.min_frames,
                         help=f"shortest clip kept, in frames (default {defaults.min_frames})")
-    parser.add_argument("--min-side", type=positive_int,
+    parser.add_argument("--min-side", type=POSITIVE,
                         help="smallest crop kept, in the video's pixels (default: half of --size)")
     parser.add_argument("--min-sharpness", type=float, default=defaults.min_sharpness,
                         help=f"least sharpness kept (variance of the Laplacian; default {defaults.min_sharpness:g})")
-    parser.add_argument("--test-fraction", type=test_fraction, default=defaults.test_fraction,
+    parser.add_argument("--test-fraction", type=number_argument(float, minimum=0, below=1),
+                        default=defaults.test_fraction,
                         help=f"fraction of the identities for test/ (default {defaults.test_fraction:g})")
 
 
@@ -525,9 +437,9 @@ def run_prepare_data(args) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 
-COMMANDS = {  # name -> (add_arguments, run, help)
+COMMANDS = {  # name -> (add_arguments or None, run, help)
     "animate": (add_animate_arguments, run_animate, "animate a source image with the motion of a driving video"),
-    "models": (add_models_arguments, run_models, "list the models known by name, and which are converted here"),
+    "models": (None, run_models, "list the models known by name, and which are converted here"),
     "convert": (add_convert_arguments, run_convert, "convert an original .pth.tar checkpoint to a pipeline folder"),
     "evaluate": (add_evaluate_arguments, run_evaluate,
                  "evaluate a model on held-out procedural clips with exact ground truth"),
@@ -546,7 +458,9 @@ def build_parser() -> OneLineErrorParser:
     parser = OneLineErrorParser(prog="fomm", description="First Order Motion Model for image animation.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, _, help_text) in COMMANDS.items():
-        add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
+        command_parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        if add_arguments is not None:
+            add_arguments(command_parser)
     return parser
 
 

@@ -212,3 +212,12 @@ def resize(batch: torch.Tensor, size) -> torch.Tensor:
 def to_uint8(frames: torch.Tensor) -> np.ndarray:
     """Float frames (N, 3, H, W) in [0, 1] -> uint8 (N, H, W, 3), rounded."""
     return (frames.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def frames_as(frames: torch.Tensor, output_type: str):
+    """Float frames (N, 3, H, W) in [0, 1] as ``output_type`` asks: "pt" (as they are), "np" (uint8 array
+    (N, H, W, 3)) or "pil" (a list of PIL images)."""
+    if output_type == "pt":
+        return frames
+    array = to_uint8(frames)
+    return array if output_type == "np" else [PIL.Image.fromarray(frame) for frame in array]

@@ -22,8 +22,8 @@ import torch
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.evaluation import ProceduralEvaluation, markdown_table
-from fomm_hf.pipelines.model_card import render_model_card
-from fomm_hf.pipelines.registry import BUNDLED_MODEL
+from fomm_hf.model_store.model_card import render_model_card
+from fomm_hf.model_store.registry import BUNDLED_MODEL
 from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter
 
@@ -34,7 +34,7 @@ EXAMPLE_SIZE = 128  # examples are rendered larger than the model's 64 px; the a
 def write_examples(folder: Path, num_frames: int = 64) -> dict:
     """examples/cartoon-face/: two held-out faces and a driving clip of a third (the bundled model's category)."""
     folder.mkdir(parents=True, exist_ok=True)
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     driver_identity, driver_poses = faces.sample_clip("test", 7, num_frames)
     paths = {"face": folder / "face.png", "face-2": folder / "face-2.png", "driving": folder / "driving.mp4"}
     # The sources show their faces in the driving clip's first pose, as relative motion expects.
@@ -48,7 +48,7 @@ def write_examples(folder: Path, num_frames: int = 64) -> dict:
 
 def write_demo_gif(pipe: FOMMPipeline, path: Path, num_frames: int = 48) -> None:
     """Rows of source | driving | result for three held-out identities driven by one held-out clip."""
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     driver_identity, driver_poses = faces.sample_clip("test", 7, num_frames)
     driving = faces.render(driver_identity, driver_poses, EXAMPLE_SIZE)[0]
     rows = []
@@ -109,8 +109,8 @@ def write_bundle(pipe: FOMMPipeline, runs: list, results: dict, args) -> None:
         repo_id="",  # bundled: FOMMPipeline.from_pretrained() with no argument
         model_name="First Order Motion Model: procedural cartoon faces, 64x64 (the fomm_hf demo model)",
         training_description=(
-            "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `fomm procedural-data "
-            "--root data/procedural-faces-64 --category faces --train 300 --test 30 --frames 64 --size 64 --seed 0`) "
+            "Trained on 300 procedural cartoon-face clips (64 frames, 64x64; `fomm procedural-data --root "
+            "data/procedural-faces-64 --category cartoon-face --train 300 --test 30 --frames 64 --size 64 --seed 0`) "
             f"on a 2-core CPU, {sum(steps)} steps in {args.wall_time} ({stages}). Losses: L1 between prediction "
             "and driving frame on an image pyramid (`loss_weights.pixel`) in place of the paper's VGG19 perceptual "
             "loss, whose ImageNet weights cannot be downloaded on the machines this model was trained on, and the "
@@ -119,8 +119,8 @@ def write_bundle(pipe: FOMMPipeline, runs: list, results: dict, args) -> None:
             "moving average of its weights (`freeze_batchnorm`, `ema_decay`)."
         ),
         evaluation_table=(
-            "Held-out procedural faces (30 clips, 64 frames; `fomm evaluate --category faces`). Reconstruction: a "
-            "clip from its own first frame; animation: identity A driven by clip B against the rendered ground "
+            "Held-out procedural faces (30 clips, 64 frames; `fomm evaluate --category cartoon-face`). Reconstruction: "
+            "a clip from its own first frame; animation: identity A driven by clip B against the rendered ground "
             "truth; AKD in pixels.\n\n" + table
         ),
         tags=["procedural", "cartoon-faces", "demo"],

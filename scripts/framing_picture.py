@@ -27,7 +27,7 @@ ROW_HEIGHT = 360
 
 
 def cartoon_inputs(folder: Path):
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     identity, poses = faces.sample_clip("test", 11, 1)
     canvas = np.full((360, 640, 3), 205, np.uint8)
     canvas[40:168, 440:568] = faces.render(identity, poses, 128)[0][0]

@@ -10,31 +10,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FOMM_SHARED_DIR", REPO_ROOT.parent / "shared"))
-REFERENCE = SHARED / "reference" / "original-tiny"
-MEDIA = SHARED / "media"
-
-TINY_KP = dict(num_kp=4, block_expansion=4, max_features=16, num_blocks=2, scale_factor=0.5)
-TINY_GENERATOR = dict(
-    num_kp=4,
-    block_expansion=4,
-    max_features=16,
-    num_down_blocks=2,
-    num_bottleneck_blocks=1,
-    dense_motion_params=dict(block_expansion=4, max_features=16, num_blocks=2, scale_factor=0.5),
-)
-
-
-def modes_under(folder: Path) -> dict:
-    """The permission bits of the folders and files under ``folder`` (itself included)."""
-    paths = [folder, *folder.rglob("*")]
-    return {"folders": {p.stat().st_mode & 0o777 for p in paths if p.is_dir()},
-            "files": {p.stat().st_mode & 0o777 for p in paths if p.is_file()}}
-
-
-def needs(path: Path):
-    return pytest.mark.skipif(not path.exists(), reason=f"{path} is not available (shared test data)")
+from .helpers import TINY_GENERATOR, TINY_KP, fill_converted_cache  # noqa: E402
 
 
 @pytest.fixture
@@ -55,3 +31,10 @@ def tiny_pipeline():
     pipe = FOMMPipeline(kp_detector.eval(), generator.eval(), image_size=32)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+
+@pytest.fixture(scope="session")
+def converted_cache(tmp_path_factory) -> Path:
+    """A $FOMM_CACHE where vox-256, vox-adv-256 and nemo-256 are converted (see :func:`fill_converted_cache`)."""
+    return fill_converted_cache(tmp_path_factory.mktemp("fomm-cache"))

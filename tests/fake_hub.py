@@ -22,7 +22,7 @@ import torch
 from fomm_hf.conversion.original import DERIVED_KERNELS
 from fomm_hf.models import ModelConfig
 
-from .conftest import SHARED
+from .helpers import SHARED
 
 LAYOUTS = SHARED / "reference" / "original-checkpoint-layouts.json"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # the commit every fake repository is at

@@ -13,8 +13,7 @@ from fomm_hf.images import prepare_images
 from fomm_hf.motion import KeypointOutput, best_matching_frame
 from fomm_hf.video import iter_batches, open_video
 
-from .conftest import MEDIA, needs
-from .test_video import audio_seconds, make_clip, random_frames, read_all
+from .helpers import MEDIA, audio_seconds, make_clip, needs, random_frames, read_all
 
 
 @torch.no_grad()

@@ -4,10 +4,8 @@ The driving clips are made with ffmpeg (see test_video.py); the server runs in t
 """
 
 import re
-import socket
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +21,24 @@ from fomm_hf.app import Animator, AppSettings, ModelMenu, find_examples, source_
 from fomm_hf.app.cropping import square_preview  # noqa: E402
 from fomm_hf.app.model_cache import ModelCache  # noqa: E402
 from fomm_hf.app.model_menu import menu_entry  # noqa: E402
+from fomm_hf.categories import CATEGORIES  # noqa: E402
 from fomm_hf.errors import InvalidInputError  # noqa: E402
 from fomm_hf.framing import face_detector  # noqa: E402
-from fomm_hf.pipelines.registry import CATEGORIES  # noqa: E402
 from fomm_hf.video import open_video  # noqa: E402
 
-from .conftest import MEDIA, REPO_ROOT, TINY_GENERATOR, TINY_KP, needs  # noqa: E402
-from .test_video import audio_seconds, ffmpeg, make_clip, read_all  # noqa: E402
+from .helpers import (  # noqa: E402  # noqa: E402
+    MEDIA,
+    REPO_ROOT,
+    TINY_GENERATOR,
+    TINY_KP,
+    audio_seconds,
+    ffmpeg,
+    fill_converted_cache,
+    make_clip,
+    needs,
+    read_all,
+    running_app,
+)
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -48,10 +57,12 @@ MAX_FRAMES = 30  # the test server's limit: a 2 s clip at 25 fps is cut to it
 SETTINGS = AppSettings(max_seconds=0, max_frames=MAX_FRAMES, max_file_size="5mb", concurrency_limit=2)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture(scope="module", autouse=True)
+def original_models_converted(converted_cache):
+    """The registry's face models are offered: converted here already (a local fake), so loadable offline."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FOMM_CACHE", str(converted_cache))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -67,31 +78,10 @@ def tiny_model(files) -> Path:
     return files / "tiny-model"
 
 
-@contextmanager
-def running_app(files: Path, model=None):
-    """Serves app.py on a free local port; ``model`` is its default model (None: the bundled one)."""
-    with pytest.MonkeyPatch.context() as env:
-        if model is None:
-            env.delenv("FOMM_MODEL", raising=False)
-        else:
-            env.setenv("FOMM_MODEL", str(model))
-        env.setenv("GRADIO_TEMP_DIR", str(files / "gradio"))
-        env.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        import app
-
-        demo = app.build_demo(SETTINGS)
-        port = free_port()
-        demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, max_file_size=SETTINGS.max_file_size)
-        try:
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            demo.close()
-
-
 @pytest.fixture(scope="module")
 def server(files, tiny_model):
     """The URL of the app, serving the tiny model as its default model."""
-    with running_app(files, tiny_model) as url:
+    with running_app(files, SETTINGS, tiny_model) as url:
         yield url
 
 
@@ -132,7 +122,7 @@ def animate(client, source, driving, **options):
 def test_api_exposes_the_stable_parameter_names(client):
     endpoint = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/animate"]
     assert [parameter["parameter_name"] for parameter in endpoint["parameters"]] == API_PARAMETERS
-    assert len(endpoint["returns"]) == 3
+    assert [output["label"] for output in endpoint["returns"]] == ["Result", "Keypoints", "Status"]  # short names
     assert all(parameter["parameter_has_default"] for parameter in endpoint["parameters"][2:])
 
 
@@ -242,7 +232,9 @@ def test_a_source_without_a_face_is_animated_centred_and_the_status_says_so(file
     PIL.Image.new("RGB", (64, 48), (128, 128, 128)).save(files / "blank.png")
     monkeypatch.delenv("FOMM_MODEL", raising=False)  # the bundled model: cartoon faces, framed around the face
     result, _, status = Animator(SETTINGS).animate(str(files / "blank.png"), str(clip_with_audio))
-    assert "Source: no face found: it was made square by fit=crop." in status
+    assert "Source: no face found: the centre square is animated." in status
+    # The bundled model knows cartoon faces only: the status says so, and names the model for real faces.
+    assert "This model knows cartoon faces only; for real faces, use vox-adv-256 in the Model menu." in status
     assert read_all(result).shape == (25, 64, 64, 3)  # nothing framed: nothing pasted back
 
 
@@ -266,14 +258,14 @@ def test_crop_preview_shows_the_square_or_the_face_found(files):
     PIL.Image.new("RGB", (100, 40)).save(files / "wide.png")
     animator = Animator(SETTINGS)
     assert animator.preview_crop(str(files / "wide.png"), "pad").shape == (100, 100, 3)
-    assert animator.preview_crop(str(files / "wide.png"), "centre").shape == (40, 40, 3)
+    assert animator.preview_crop(str(files / "wide.png"), "crop").shape == (40, 40, 3)
     # No face: the centre square, which is what is animated then (gr.Info says so in the page).
     assert animator.preview_crop(str(files / "wide.png"), "subject", "vox-256").shape == (40, 40, 3)
     PIL.Image.new("RGB", (2000, 1000)).save(files / "large.png")
-    assert animator.preview_crop(str(files / "large.png"), "centre").shape == (512, 512, 3)
+    assert animator.preview_crop(str(files / "large.png"), "crop").shape == (512, 512, 3)
     PIL.Image.new("RGB", (20, 20)).save(files / "tiny.png")
     with pytest.warns(UserWarning, match="at least 32 pixels"):
-        assert animator.preview_crop(str(files / "tiny.png"), "centre") is None
+        assert animator.preview_crop(str(files / "tiny.png"), "crop") is None
 
 
 @needs(MEDIA / "astronaut.png")
@@ -289,11 +281,11 @@ def test_crop_preview_draws_the_square_around_the_face():
 
 def test_centre_and_padded_crops_are_the_image_loaders_fits():
     image = np.zeros((40, 100, 3), np.uint8)
-    assert source_crop(image, "centre").fit == "crop" and square_preview(image, "crop").shape == (40, 40, 3)
+    assert source_crop(image, "crop").fit == "crop" and square_preview(image, "crop").shape == (40, 40, 3)
     assert source_crop(image, "pad").fit == "pad" and square_preview(image, "pad").shape == (100, 100, 3)
-    assert (source_crop(image, "subject").framing, source_crop(image, "centre").framing) == ("auto", "none")
+    assert (source_crop(image, "subject").framing, source_crop(image, "crop").framing) == ("auto", "none")
     with pytest.raises(InvalidInputError, match="at least 64 pixels"):
-        source_crop(image, "centre", min_side=64)
+        source_crop(image, "crop", min_side=64)
 
 
 def test_pipelines_are_cached_per_model(tiny_model, files):
@@ -333,8 +325,8 @@ def test_examples_pair_each_source_image_with_each_driving_video_of_its_category
 @needs(MEDIA)
 def test_each_example_pairs_a_source_and_a_driving_video_of_one_category():
     examples = find_examples(REPO_ROOT / "examples")
-    assert set(examples) == {"face", "cartoon face"}
-    assert len(examples["cartoon face"]) == 2  # two cartoon faces, one cartoon driving clip: no cross-category pair
+    assert set(examples) == {"face", "cartoon-face"}
+    assert len(examples["cartoon-face"]) == 2  # two cartoon faces, one cartoon driving clip: no cross-category pair
     if face_detector() is None:
         pytest.skip("no OpenCV face detector installed")
     for source, driving in examples["face"]:  # real faces, in the source and in the driving video
@@ -342,7 +334,7 @@ def test_each_example_pairs_a_source_and_a_driving_video_of_one_category():
         with open_video(driving) as video:
             found = [bool(face_detector()(frame)) for frame in video.frames()]
         assert sum(found) > len(found) / 2  # the frontal-face detector misses the head when it turns
-    for source, driving in examples["cartoon face"]:  # cartoon faces: the procedural ones of the bundled model
+    for source, driving in examples["cartoon-face"]:  # cartoon faces: the procedural ones of the bundled model
         assert Path(source).parent == Path(driving).parent == REPO_ROOT / "examples" / "cartoon-face"
 
 
@@ -351,22 +343,52 @@ def test_the_examples_shown_fit_the_chosen_model(tiny_model, monkeypatch):
     animator = Animator(AppSettings(models=f"vox-adv-256,{tiny_model}"))
     assert animator.menu.labels == ["procedural-faces-64", "vox-adv-256", "tiny-model"]
     shown = {label: [c for c in CATEGORIES if animator.shows_examples(label, c)] for label in animator.menu.labels}
-    assert shown == {"procedural-faces-64": ["cartoon face"], "vox-adv-256": ["face"], "tiny-model": list(CATEGORIES)}
+    assert shown == {"procedural-faces-64": ["cartoon-face"], "vox-adv-256": ["face"], "tiny-model": list(CATEGORIES)}
 
 
 # Which models the app offers
 
 
-def test_the_menu_offers_the_default_model_then_what_the_operator_allows(tiny_model, monkeypatch):
+def test_the_menu_offers_the_default_model_then_what_the_operator_allows(tiny_model, monkeypatch, caplog):
     monkeypatch.delenv("FOMM_MODEL", raising=False)
     assert ModelMenu().labels == ["procedural-faces-64", "vox-256", "vox-adv-256", "nemo-256"]
     menu = ModelMenu(f" vox-adv-256 , {tiny_model},someone/fomm-model,procedural-faces-64")
-    assert menu.labels == ["procedural-faces-64", "vox-adv-256", "tiny-model", "someone/fomm-model"]
+    # A Hub repository not in the Hub cache, while the Hub is offline, could only fail: left out, and logged.
+    assert menu.labels == ["procedural-faces-64", "vox-adv-256", "tiny-model"]
+    assert "leaves out someone/fomm-model: it is not in the Hub cache, and the Hub is offline" in caplog.text
     assert menu.choose("tiny-model").model == str(tiny_model) and menu.choose("").model is None
     monkeypatch.setenv("FOMM_MODEL", str(tiny_model))
     monkeypatch.setenv("FOMM_APP_MODELS", "vox-256")
     settings = AppSettings.from_env()
     assert ModelMenu(settings.models, settings.allow_any_model).labels == ["tiny-model", "vox-256"]
+
+
+def test_models_that_cannot_load_here_are_left_out_of_the_menu(tmp_path, monkeypatch, caplog):
+    """Offline, the original models that are not converted here (nor their checkpoints in the Hub cache) could
+    only fail: the menu leaves them out and says why in the operator's log; converted, they are offered."""
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    monkeypatch.setenv("FOMM_CACHE", str(tmp_path / "empty-cache"))
+    assert ModelMenu().labels == ["procedural-faces-64"]
+    assert "leaves out vox-adv-256: it is not converted here and its checkpoint is not in the Hub cache, and the " \
+           "Hub is offline (HF_HUB_OFFLINE=1)" in caplog.text
+    monkeypatch.setenv("FOMM_CACHE", str(fill_converted_cache(tmp_path / "cache", ["vox-adv-256"])))
+    assert ModelMenu().labels == ["procedural-faces-64", "vox-adv-256"]
+
+
+def test_on_a_space_the_default_model_is_the_one_for_real_faces_loaded_at_start(tmp_path, monkeypatch):
+    """Visitors of a Hugging Face Space ($SPACE_ID set) bring selfies: without $FOMM_MODEL the default model is
+    vox-adv-256, loaded before the first request; locally the bundled model stays the default."""
+    monkeypatch.delenv("FOMM_MODEL", raising=False)
+    monkeypatch.setenv("FOMM_CACHE", str(fill_converted_cache(tmp_path / "cache", ["vox-adv-256"])))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    local = Animator(AppSettings())
+    assert local.menu.default.label == "procedural-faces-64" and not local.models._models
+    monkeypatch.setenv("SPACE_ID", "someone/fomm-demo")
+    space = Animator(AppSettings())
+    assert space.menu.default.label == "vox-adv-256" and space.menu.default.category == "face"
+    assert [entry.label for entry in space.models._models] == ["vox-adv-256"]  # loaded at start
+    monkeypatch.setenv("FOMM_MODEL", "procedural-faces-64")  # the operator's choice wins
+    assert Animator(AppSettings()).menu.default.label == "procedural-faces-64"
 
 
 @pytest.mark.parametrize("refused", ["nobody/no-such-model", "taichi-256", "{models}/other-model",

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT
-from .test_app import files, running_app  # noqa: F401 (fixtures)
+from .helpers import REPO_ROOT, running_app
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
@@ -39,9 +38,13 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def bundled_server(files):  # noqa: F811
-    """The app as a newcomer starts it: no model configured, so the bundled demo model."""
-    with running_app(files) as url:
+def bundled_server(tmp_path_factory, converted_cache):
+    """The app as a newcomer starts it: no model configured, so the bundled demo model (the registry's face models
+    are offered: converted already, a local fake)."""
+    from fomm_hf.app import AppSettings
+
+    settings = AppSettings(max_seconds=0, max_frames=30, max_file_size="5mb", concurrency_limit=2)
+    with running_app(tmp_path_factory.mktemp("browser"), settings, cache=converted_cache) as url:
         yield url
 
 

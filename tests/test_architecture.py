@@ -1,9 +1,11 @@
-"""The package's shape: layers that point one way, unique module names, one place that builds engines, a lazy import.
+"""The package's shape: layers that point one way, no import cycle, unique module names, one place that builds
+engines, a lazy import.
 
-Layers, bottom up: errors (with the lazy-import, config-schema, permission and Hub-access helpers) → motion →
-models → conversion → image/video I/O → procedural data → framing → animation → pipelines → evaluation →
-training and data preparation → app / cli. A module may import its own package and the layers below it, never
-one above; and no two packages import each other, even within a layer.
+Layers, bottom up: errors (with the categories, option values, lazy-import, config-schema and permission helpers)
+→ motion → models → conversion and export → image/video I/O → procedural data → framing → animation engines →
+model store → pipelines → evaluation → training and data preparation → app / cli. A module may import its own
+package and the layers below it, never one above; no two packages import each other, even within a layer; and no
+modules import each other in a circle, even within a package.
 """
 
 import ast
@@ -14,18 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO_ROOT
+from .helpers import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "fomm_hf"
 LAYERS = [
-    {"errors", "hub_access", "lazy", "permissions", "schema"},
+    {"errors", "categories", "option_values", "lazy", "permissions", "schema"},
     {"motion"},
     {"models"},
     {"conversion", "export"},
-    {"images", "pictures", "video"},
+    {"images", "visualization", "video"},
     {"procedural"},
     {"framing"},
     {"animation"},
+    {"model_store"},
     {"pipelines"},
     {"evaluation"},
     {"training", "preparation"},
@@ -97,6 +100,42 @@ def package_files() -> dict:
     return {path: path.read_text() for path in sorted(PACKAGE.rglob("*.py"))}
 
 
+def import_cycles(graph: dict) -> list:
+    """The circles of modules that import each other (imports inside functions too), each as a sorted list of
+    module names; an import of a name from a package counts as an import of the package."""
+
+    def module_of(name: str) -> str:
+        while name not in graph and "." in name:
+            name = name.rpartition(".")[0]
+        return name
+
+    edges = {module: {module_of(m) for m in imports} - {module} for module, imports in graph.items()}
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in edges.get(module, ()):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
 def test_no_module_imports_a_layer_above_it():
     assert layering_violations(import_graph(package_files())) == []
 
@@ -119,6 +158,17 @@ def test_the_check_catches_an_upward_import_and_a_cycle():
     assert "images and video import each other" in layering_violations(import_graph(cycle))
 
 
+def test_no_modules_import_each_other_in_a_circle():
+    assert import_cycles(import_graph(package_files())) == []
+
+
+def test_the_cycle_check_finds_a_circle_within_a_package():
+    files = package_files()
+    files[PACKAGE / "model_store" / "registry.py"] += "\nfrom .resolution import resolve_model\n"
+    assert ["fomm_hf.model_store.conversion_cache", "fomm_hf.model_store.registry",
+            "fomm_hf.model_store.resolution"] in import_cycles(import_graph(files))
+
+
 def test_module_names_are_unique():
     names = [path.stem for path in PACKAGE.rglob("*.py") if path.stem not in ("__init__", "__main__")]
     packages = [path.parent.name for path in PACKAGE.rglob("__init__.py") if path.parent != PACKAGE]
@@ -126,14 +176,14 @@ def test_module_names_are_unique():
     assert duplicates == []
 
 
-def test_only_the_pipeline_builds_engines():
+def test_only_the_pipelines_engine_cache_builds_engines():
     sources = [*PACKAGE.rglob("*.py"), *(REPO_ROOT / "benchmarks").glob("*.py"), *(REPO_ROOT / "scripts").glob("*.py"),
                REPO_ROOT / "app.py", REPO_ROOT / "train_accelerate.py", *(REPO_ROOT / "tests").glob("*.py")]
     builders = sorted(
         str(path.relative_to(REPO_ROOT)) for path in sources
-        if re.search(r"(?<!class )\b(AnimationEngine|ExportedEngine)\(", path.read_text())
+        if re.search(r"(?<!class )\b(TorchEngine|ExportedEngine)\(", path.read_text())
     )
-    assert builders == ["fomm_hf/pipelines/pipeline_fomm.py"]
+    assert builders == ["fomm_hf/pipelines/engine_cache.py"]
 
 
 @pytest.mark.parametrize("argv", [None, ["--help"], ["animate", "--help"], ["convert", "--help"], ["export", "--help"],

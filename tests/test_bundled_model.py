@@ -4,15 +4,17 @@ import json
 import os
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.evaluation import ProceduralEvaluation
-from fomm_hf.pipelines.registry import BUNDLED_MODEL
+from fomm_hf.framing import SubjectFramer
+from fomm_hf.model_store import BUNDLED_MODEL
 from fomm_hf.video import open_video
 
-from .conftest import REPO_ROOT
+from .helpers import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "examples" / "cartoon-face"
 
@@ -34,16 +36,22 @@ def test_bundled_model_is_small_and_loads_offline_without_an_argument():
 
 
 def test_bundled_example_animates_with_the_driving_motion(tmp_path):
+    """The bundled example, framed as fomm animate frames it: the driving face is followed (a square around it in
+    every frame), and the result moves as those squares do."""
     pipe = FOMMPipeline.from_pretrained()
     result = pipe.animate_video(EXAMPLES / "face.png", EXAMPLES / "driving.mp4", tmp_path / "result.mp4",
                                 progress=False)
+    assert result.framing_notes[1].startswith("Driving video: the face was followed"), result.framing_notes
     with open_video(result.output) as video:
         animated = np.stack(list(video.frames()))
     with open_video(EXAMPLES / "driving.mp4") as video:
         driving = np.stack(list(video.frames()))
+    track = SubjectFramer(pipe.category).follow(iter(driving), video.fps).track
+    followed = np.stack([np.asarray(PIL.Image.fromarray(square.crop(frame)).resize((64, 64)))
+                         for square, frame in zip(track.squares, driving)])  # what the model is driven by
     assert len(animated) == len(driving) == result.num_frames
-    # Not a frozen source: the result changes from frame to frame, when and as much as the driving clip does.
-    animated_changes, driving_changes = frame_changes(animated), frame_changes(driving)
+    # Not a frozen source: the result changes from frame to frame, when and as much as the followed face does.
+    animated_changes, driving_changes = frame_changes(animated), frame_changes(followed)
     assert animated_changes.mean() > 0.2
     correlation = np.corrcoef(animated_changes, driving_changes)[0, 1]
     assert correlation > 0.5, correlation
@@ -66,8 +74,8 @@ def test_on_six_held_out_clips_the_bundled_model_beats_the_static_source_and_bot
     model's errors are at least 20% below the static source's and its AKD 40% below both baselines'. (On
     these six clips the best-fit global affine comes near the model in L1; the full evaluation, below,
     checks that the model beats it over all thirty.)"""
-    results = ProceduralEvaluation(FOMMPipeline.from_pretrained(), "faces", num_test=6, batch_size=16).run()
-    model, static, affine = (results["faces"][m] for m in ("model", "static_source", "global_affine"))
+    results = ProceduralEvaluation(FOMMPipeline.from_pretrained(), "cartoon-face", num_test=6, batch_size=16).run()
+    model, static, affine = (results["cartoon-face"][m] for m in ("model", "static_source", "global_affine"))
     assert model["reconstruction_l1"] <= 0.8 * static["reconstruction_l1"]
     assert model["animation_l1"] <= 0.8 * static["animation_l1"]
     assert model["akd"] < 0.6 * min(static["akd"], affine["akd"])
@@ -80,12 +88,12 @@ def test_bundled_models_evaluation_reproduces_and_beats_both_baselines():
     reconstruction L1 at most half of the static source's, animation L1 at least 30% below the static
     source's and below the best-fit global affine's; and the model's AKD is 40% below both baselines'."""
     pipe = FOMMPipeline.from_pretrained()
-    results = ProceduralEvaluation(pipe, "faces", batch_size=16).run()
+    results = ProceduralEvaluation(pipe, "cartoon-face", batch_size=16).run()
     recorded = json.loads((BUNDLED_MODEL / "evaluation.json").read_text())
-    for method, metrics in recorded["faces"].items():
+    for method, metrics in recorded["cartoon-face"].items():
         for metric, value in metrics.items():
-            assert results["faces"][method][metric] == pytest.approx(value, rel=0.02), (method, metric)
-    model, static, affine = (results["faces"][m] for m in ("model", "static_source", "global_affine"))
+            assert results["cartoon-face"][method][metric] == pytest.approx(value, rel=0.02), (method, metric)
+    model, static, affine = (results["cartoon-face"][m] for m in ("model", "static_source", "global_affine"))
     assert model["reconstruction_l1"] <= 0.5 * static["reconstruction_l1"]
     assert model["animation_l1"] <= 0.7 * static["animation_l1"]
     assert model["animation_l1"] < affine["animation_l1"]

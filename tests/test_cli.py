@@ -1,6 +1,5 @@
 """The ``fomm`` command: one line and exit status 2 for every mistake, found before any model is loaded."""
 
-import os
 import re
 import signal
 import subprocess
@@ -14,8 +13,7 @@ import torch
 from fomm_hf import FOMMPipeline
 from fomm_hf.cli import main
 
-from .conftest import REPO_ROOT
-from .test_video import audio_seconds, make_clip, random_frames, read_all
+from .helpers import REPO_ROOT, audio_seconds, make_clip, random_frames, read_all, run_fomm
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +97,6 @@ def test_bad_inputs_give_one_line_and_status_2_before_any_model_is_loaded(inputs
     assert not (inputs["folder"] / "out.mp4").exists() and not (inputs["folder"] / "converted").exists()
 
 
-def run_fomm(*args, **env):
-    return subprocess.run([sys.executable, "-m", "fomm_hf", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **env})
-
-
 def test_a_mistake_in_a_real_process_is_one_line_without_traceback(inputs):
     arguments = [argument.format(**inputs) for argument in ANIMATE + ["--source", "{driving}"]]
     result = run_fomm(*arguments)
@@ -144,7 +137,8 @@ def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_pa
     result = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
                       "--output", output, "--keypoints", "--find-best-frame", "--adapt-scale", "--batch-size", 2)
     assert result.returncode == 0, result.stderr
-    assert "Wrote" in result.stdout and "frames/s" in result.stdout and "first frames written after" in result.stdout
+    assert f"Wrote {output} and {tmp_path / 'result_keypoints.mp4'}" in result.stdout
+    assert "20 frames at 25 fps" in result.stdout and "frames per second, the first written after" in result.stdout
     assert "Animating" in result.stderr and "frame/s" in result.stderr  # the tqdm progress bar
     assert read_all(output).shape == (20, 32, 32, 3)
     assert read_all(tmp_path / "result_keypoints.mp4").shape == (20, 32, 96, 3)
@@ -155,7 +149,7 @@ def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_pa
                         "--max-frames", 7)
     assert absolute.returncode == 0, absolute.stderr
     assert read_all(tmp_path / "absolute.gif").shape == (7, 32, 32, 3)
-    assert "Stopped after --max-frames 7" in absolute.stdout
+    assert "only its first 7 frames (0.3 s) were animated (--max-frames 7)" in absolute.stdout
     assert "The driving video's sound is not in the result: a GIF holds no sound" in absolute.stdout
 
 

@@ -14,8 +14,8 @@ from fomm_hf.conversion.original import load_original_state_dict
 from fomm_hf.errors import CheckpointError, InvalidInputError
 from fomm_hf.models import ModelConfig
 
-from .conftest import REFERENCE, modes_under, needs
 from .fake_hub import LAYOUTS, original_checkpoint
+from .helpers import REFERENCE, modes_under, needs
 
 CONFIG = REFERENCE / "config.yaml"
 CHECKPOINT = REFERENCE / "checkpoint.pth.tar"

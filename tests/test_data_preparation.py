@@ -21,7 +21,7 @@ from fomm_hf.training import Trainer, TrainingArguments, load_training_config
 from fomm_hf.training.frames_dataset import FramesDataset, dataset_category
 from fomm_hf.video import VideoWriter, open_video
 
-from .conftest import MEDIA, REPO_ROOT, modes_under, needs
+from .helpers import MEDIA, REPO_ROOT, modes_under, needs
 
 pytestmark = needs(MEDIA / "carphone.mp4")
 SIZE = 64
@@ -36,7 +36,7 @@ def carphone_frames() -> np.ndarray:
 def procedural_face_clip(height: int, width: int) -> np.ndarray:
     """A procedural cartoon face (held-out clip 3, which the frontal-face detector finds) in a frame of the size of
     carphone.mp4's, (64, height, width, 3)."""
-    kind = get_category("faces")
+    kind = get_category("cartoon-face")
     frames, _ = kind.render(*kind.sample_clip("test", 3, 64, 0), height)
     side = (width - height) // 2
     return np.pad(frames, ((0, 0), (0, 0), (side, width - height - side), (0, 0)), mode="edge")

@@ -66,8 +66,8 @@ def test_fomm_evaluate_writes_the_documented_json(tiny_pipeline, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| model |" in result.stdout and "| global_affine |" in result.stdout
     results = json.loads((tmp_path / "results.json").read_text())
-    assert set(results) == {"faces"}
-    assert set(results["faces"]) == {"model", "static_source", "global_affine"}
-    for metrics in results["faces"].values():
+    assert set(results) == {"cartoon-face"}
+    assert set(results["cartoon-face"]) == {"model", "static_source", "global_affine"}
+    for metrics in results["cartoon-face"].values():
         assert set(metrics) == {"reconstruction_l1", "animation_l1", "akd"}
         assert all(np.isfinite(v) and v >= 0 for v in metrics.values())

@@ -16,10 +16,8 @@ from fomm_hf.models import ModelConfig
 from fomm_hf.motion import KeypointOutput
 from fomm_hf.video import open_video
 
-from .conftest import REPO_ROOT, modes_under
 from .fake_hub import FakeHub
-from .test_cli import run_fomm
-from .test_video import audio_seconds, ffmpeg
+from .helpers import REPO_ROOT, audio_seconds, ffmpeg, modes_under, run_fomm
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("openvino")
@@ -64,28 +62,37 @@ def test_vox_256_graphs_reproduce_pytorch_on_onnxruntime_and_openvino(tmp_path, 
     for backend in ("onnxruntime", "openvino"):
         differences = largest_differences(pipe.engine(backend=backend), pipe.engine(), source, frames)
         assert max(differences.values()) < TOLERANCE, (backend, differences)
-    assert ExportRecord.read(pipe.exported_graphs("openvino")).with_jacobians
+    assert ExportRecord.read(pipe.engines.exported_graphs("openvino")).with_jacobians
 
 
 def test_export_into_a_pipeline_folder_then_load_and_animate_with_each_backend(tmp_path):
-    """The bundled model saved as a folder, its graphs exported beside its weights by ``fomm export`` (onnx/ and
-    openvino/), loaded from the folder: each backend runs the folder's graphs and gives PyTorch's frames."""
-    folder = tmp_path / "pipeline"
+    """The bundled model saved as a folder; ``fomm export`` without ``--output`` writes its ONNX graphs beside its
+    weights (onnx/), where the backends find them, and with ``--output DIR`` its OpenVINO graphs elsewhere, which
+    ``fomm animate --graphs DIR`` uses: nothing is exported again. Loaded from the folder, each backend runs
+    those graphs and gives PyTorch's frames."""
+    folder, elsewhere, cache = tmp_path / "pipeline", tmp_path / "exported-openvino", tmp_path / "fomm-cache"
     FOMMPipeline.from_pretrained().save_pretrained(folder)
-    for export_format in ("onnx", "openvino"):
-        result = run_fomm("export", "--model", folder, "--format", export_format, "--output", folder / export_format)
-        assert result.returncode == 0, result.stderr
-        assert f"to {folder / export_format}" in result.stdout
+    result = run_fomm("export", "--model", folder, "--format", "onnx", FOMM_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert f"to {folder / 'onnx'}" in result.stdout and "--backend onnxruntime uses them" in result.stdout
+    result = run_fomm("export", "--model", folder, "--format", "openvino", "--output", elsewhere, FOMM_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert f"--backend openvino --graphs {elsewhere} uses them" in result.stdout
     assert modes_under(folder) == {"folders": {0o755}, "files": {0o644}}
+    result = run_fomm("animate", "--model", folder, "--backend", "openvino", "--graphs", elsewhere, "--source",
+                      EXAMPLES / "face.png", "--driving", EXAMPLES / "driving.mp4", "--output", tmp_path / "out.mp4",
+                      "--max-frames", "4", FOMM_CACHE=str(cache))
+    assert result.returncode == 0, result.stderr
+    assert "(openvino float32)" in result.stdout and not cache.exists()  # the graphs given, none exported
 
     pipe = FOMMPipeline.from_pretrained(folder)
     pipe.set_progress_bar_config(disable=True)
     with open_video(EXAMPLES / "driving.mp4") as video:
         driving = np.stack(list(video.frames()))[:12]
     reference = pipe(EXAMPLES / "face.png", driving).frames
-    for backend, subfolder in (("onnxruntime", "onnx"), ("openvino", "openvino")):
-        assert pipe.exported_graphs(subfolder) == folder / subfolder  # the folder's own, not a cached export
-        frames = pipe(EXAMPLES / "face.png", driving, backend=backend).frames
+    assert pipe.engines.exported_graphs("onnx") == folder / "onnx"  # the folder's own, not a cached export
+    for backend, graphs in (("onnxruntime", None), ("openvino", elsewhere)):
+        frames = pipe(EXAMPLES / "face.png", driving, backend=backend, graphs=graphs).frames
         assert (frames - reference).abs().max().item() < TOLERANCE, backend
 
 
@@ -128,9 +135,9 @@ def test_graphs_in_a_hub_repository_are_downloaded_when_a_backend_asks_for_them(
     monkeypatch.setenv("FOMM_CACHE", str(cache))  # offline (as every test), in this process
     loaded = FOMMPipeline.from_pretrained("someone/with-graphs", cache_dir=hf_home / "hub")
     loaded.set_progress_bar_config(disable=True)
-    graphs = loaded.find_exported_graphs("onnx")
+    graphs = loaded.engines.find_exported_graphs("onnx")
     assert graphs is not None and graphs.is_relative_to(hf_home) and graphs.name == "onnx"
-    assert loaded.find_exported_graphs("openvino") is None  # the repository has none, and nothing is exported
+    assert loaded.engines.find_exported_graphs("openvino") is None  # the repository has none, and nothing is exported
     frames = loaded(EXAMPLES / "face.png", np.zeros((2, 64, 64, 3), np.uint8), backend="onnxruntime").frames
     assert frames.shape == (2, 3, 64, 64) and len(list(cache.glob("exported/*/*"))) == 1
 
@@ -162,7 +169,7 @@ def test_fomm_animate_on_openvino_int8_streams_real_content_with_its_sound(tmp_p
     monkeypatch.setenv("FOMM_CACHE", str(cache))  # the int8 graphs that the command made and cached
     pipe = FOMMPipeline.from_pretrained()
     pipe.set_progress_bar_config(disable=True)
-    assert pipe.find_exported_graphs("openvino", int8=True) == int8_folders[0]
+    assert pipe.engines.find_exported_graphs("openvino", int8=True) == int8_folders[0]
     with open_video(EXAMPLES / "driving.mp4") as video:
         frames = np.stack(list(video.frames()))
     quality = psnr(pipe(EXAMPLES / "face.png", frames, backend="openvino", int8=True).frames,

@@ -17,7 +17,7 @@ from fomm_hf.images import read_image
 from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter, open_video
 
-from .conftest import MEDIA, REPO_ROOT, needs
+from .helpers import MEDIA, REPO_ROOT, needs
 
 pytestmark = pytest.mark.skipif(face_detector() is None, reason="no OpenCV face detector installed")
 
@@ -50,7 +50,7 @@ def test_a_picture_framed_closely_already_is_animated_whole():
     """The cartoon example is a 128 px crop around its face; the model's framing (1.8 face widths) would be 135 px:
     the whole picture is animated, not a square padded with its repeated edges."""
     image = read_image(REPO_ROOT / "examples" / "cartoon-face" / "face.png")
-    framed = SubjectFramer("cartoon face").frame_source(image)
+    framed = SubjectFramer("cartoon-face").frame_source(image)
     assert framed.square == Square(0, 0, 128) and "larger than the picture" in framed.note
     assert Square(-20, 30, 100).fitted(400, 300) == Square(-20, 30, 100)  # within the picture's size: as it is
     assert Square(-20, 30, 350).fitted(400, 300) == Square(5, 0, 300)  # about its centre (155, 205), inside
@@ -83,7 +83,7 @@ def test_a_tilted_face_is_found_where_it_is(tilt, monkeypatch):
 def test_every_frame_of_the_talking_face_gets_a_steady_square():
     framer = SubjectFramer("face")
     with open_video(MEDIA / "carphone.mp4") as video:
-        track = framer.follow(video.frames(), video.fps)
+        track = framer.follow(video.frames(), video.fps).track
         num_frames = video.num_frames
     assert len(track.squares) == num_frames == 120 and track.found > track.looked_at / 2
     assert track.found == track.looked_at  # the tilted head of the second half included
@@ -100,7 +100,7 @@ def test_every_frame_of_the_talking_face_gets_a_steady_square():
 def moving_face_video(path, num_frames=50, canvas=(480, 320)):
     """A procedural face (one the cascade finds) moved across a larger canvas: the video, and the true centre
     of the face (the mean of its landmarks) in every frame."""
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     identity, poses = faces.sample_clip("test", 3, num_frames)
     renders, landmarks = faces.render(identity, poses, 128)
     width, height = canvas
@@ -117,7 +117,7 @@ def moving_face_video(path, num_frames=50, canvas=(480, 320)):
 def test_the_driving_square_follows_a_face_moving_across_the_frame(tmp_path):
     truth = moving_face_video(tmp_path / "moving.mp4")
     with open_video(tmp_path / "moving.mp4") as video:
-        track = SubjectFramer("cartoon face").follow(video.frames(), video.fps)
+        track = SubjectFramer("cartoon-face").follow(video.frames(), video.fps).track
     centres = np.array([square.centre for square in track.squares])
     error = np.hypot(*(centres - truth).T)
     face_side = np.mean([square.side for square in track.squares]) / 1.8
@@ -125,7 +125,7 @@ def test_the_driving_square_follows_a_face_moving_across_the_frame(tmp_path):
 
 
 def test_a_source_off_centre_in_a_large_canvas_comes_back_at_its_size(tmp_path, bundled):
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     identity, poses = faces.sample_clip("test", 11, 1)
     canvas = np.full((360, 640, 3), 200, np.uint8)
     canvas[20:148, 460:588] = faces.render(identity, poses, 128)[0][0]
@@ -146,12 +146,12 @@ def test_a_source_off_centre_in_a_large_canvas_comes_back_at_its_size(tmp_path, 
 
 
 def test_pixels_outside_the_square_are_the_sources_own(bundled):
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     identity, poses = faces.sample_clip("test", 11, 4)
     renders = faces.render(identity, poses, 128)[0]
     source = np.full((300, 500, 3), 90, np.uint8)
     source[100:228, 40:168] = renders[0]
-    square = SubjectFramer("cartoon face").frame_source(source).square
+    square = SubjectFramer("cartoon-face").frame_source(source).square
     animated = bundled(square.crop(source), renders, output_type="pt").frames  # the bundled model's frames
     frames = PasteBack(source, square, feather=0.1)(animated)
     assert frames.shape == (4, 300, 500, 3)
@@ -180,7 +180,7 @@ def test_squares_reaching_past_the_edges_are_padded_with_edge_pixels():
 
 
 def test_a_driving_video_whose_face_leaves_the_frame_keeps_the_last_square(tmp_path):
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     identity, poses = faces.sample_clip("test", 3, 40)
     renders = faces.render(identity, poses, 128)[0]
     frames = np.full((40, 240, 320, 3), 235, np.uint8)
@@ -189,13 +189,13 @@ def test_a_driving_video_whose_face_leaves_the_frame_keeps_the_last_square(tmp_p
     with VideoWriter(tmp_path / "leaves.mp4", fps=25) as writer:
         writer.write(frames)
     with open_video(tmp_path / "leaves.mp4") as video:
-        track = SubjectFramer("cartoon face").follow(video.frames(), video.fps)
+        track = SubjectFramer("cartoon-face").follow(video.frames(), video.fps).track
     assert len(track.squares) == 40 and track.squares[-1] == track.squares[25]
     assert "where it was not found (first at frame 2" in track.summary()
 
 
 def test_of_two_faces_the_largest_is_followed_and_the_summary_says_so(tmp_path):
-    faces = get_category("faces")
+    faces = get_category("cartoon-face")
     small, poses_small = faces.sample_clip("test", 11, 20)
     large, poses_large = faces.sample_clip("test", 3, 20)
     frames = np.full((20, 300, 480, 3), 235, np.uint8)
@@ -204,7 +204,7 @@ def test_of_two_faces_the_largest_is_followed_and_the_summary_says_so(tmp_path):
     with VideoWriter(tmp_path / "two.mp4", fps=25) as writer:
         writer.write(frames)
     with open_video(tmp_path / "two.mp4") as video:
-        track = SubjectFramer("cartoon face").follow(video.frames(), video.fps)
+        track = SubjectFramer("cartoon-face").follow(video.frames(), video.fps).track
     assert all(260 < square.centre[0] < 420 for square in track.squares)
     assert "up to 2 faces in a frame: the largest at the start was followed" in track.summary()
 
@@ -311,8 +311,10 @@ def test_without_the_zero_shot_checkpoint_nothing_is_framed_and_the_note_says_so
         writer.write(np.repeat(picture[None], 3, axis=0))
     result = tiny_pipeline.animate_video(tmp_path / "animal.png", tmp_path / "driving.mp4", tmp_path / "out.mp4")
     assert result.framing_notes == [
-        "The zero-shot detector nobody/no-such-owlv2 is not in the Hub cache and could not be downloaded: the source "
-        "and the driving video were made square by fit=crop."
+        "Source: the zero-shot detector nobody/no-such-owlv2 is not in the Hub cache and could not be downloaded: "
+        "the centre square is animated.",
+        "Driving video: the zero-shot detector nobody/no-such-owlv2 is not in the Hub cache and could not be "
+        "downloaded: the centre square of each frame is animated.",
     ]
     with open_video(result.output) as video:
         assert video.size == (32, 32)  # the model's size: nothing framed, nothing pasted back
@@ -322,3 +324,54 @@ def torch_close(a, b) -> bool:
     import torch
 
     return bool(torch.allclose(a, b, atol=1e-5))
+
+
+CORE_INSTALL_CHECK = """
+import importlib.abc, importlib.metadata, re, sys
+from packaging.requirements import Requirement
+
+def closure(names):
+    seen, todo = set(), list(names)
+    while todo:
+        requirement = Requirement(todo.pop())
+        name = requirement.name.lower().replace("_", "-")
+        if name in seen or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        try:
+            todo += importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return seen
+
+core = closure(sys.argv[1:])
+installed = {dist.metadata["Name"].lower().replace("_", "-") for dist in importlib.metadata.distributions()}
+provided = importlib.metadata.packages_distributions()
+refused = {module for module, dists in provided.items()
+           if not any(d.lower().replace("_", "-") in core | {"fomm-hf"} for d in dists)}
+
+class OnlyTheCoreInstall(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in refused:
+            raise ModuleNotFoundError(f"{name} is not in the core install", name=name)
+
+sys.meta_path.insert(0, OnlyTheCoreInstall())
+from fomm_hf.framing import SubjectFramer
+from fomm_hf.images import read_image
+framed = SubjectFramer("face").frame_source(read_image("examples/face/astronaut.png"))
+print(len(refused), framed.note)
+"""
+
+
+def test_the_core_install_frames_a_face():
+    """``pip install fomm_hf`` without extras frames faces: with every module that no core dependency (nor a
+    dependency of one) provides refused at import, the face of the portrait is found."""
+    import tomllib
+
+    core = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    result = subprocess.run([sys.executable, "-c", CORE_INSTALL_CHECK, *core], capture_output=True, text=True,
+                            cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    refused, note = result.stdout.split(" ", 1)
+    assert int(refused) > 10  # gradio, transformers, onnx, openvino, ... are not imported
+    assert note.startswith("Source: face found at"), note

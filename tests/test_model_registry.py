@@ -19,14 +19,15 @@ import yaml
 from huggingface_hub import constants
 
 from fomm_hf import FOMMPipeline
+from fomm_hf.categories import CATEGORIES
 from fomm_hf.errors import InvalidInputError
-from fomm_hf.hub_access import hub_is_reachable
-from fomm_hf.pipelines import resolve_model
-from fomm_hf.pipelines.registry import CATEGORIES, MODELS, registered_model
+from fomm_hf.model_store import resolve_model
+from fomm_hf.model_store.hub_access import hub_is_reachable
+from fomm_hf.model_store.registry import MODELS, registered_model
 from fomm_hf.video import open_video
 
-from .conftest import MEDIA, REPO_ROOT, needs
 from .fake_hub import LAYOUTS, FakeHub, closed_port, original_checkpoint, save_original_checkpoint, sha256
+from .helpers import MEDIA, REPO_ROOT, needs
 
 VOX_ADV = registered_model("vox-adv-256")
 SPACE, MODEL_REPO, THINPLATES = VOX_ADV.mirrors
@@ -51,7 +52,7 @@ def run(command, env: dict, sha: str = None, cwd=None, wait=True):
     code = command
     if sha:
         code = (
-            "import dataclasses; from fomm_hf.pipelines import registry; registry.MODELS['vox-adv-256'] = "
+            "import dataclasses; from fomm_hf.model_store import registry; registry.MODELS['vox-adv-256'] = "
             f"dataclasses.replace(registry.MODELS['vox-adv-256'], sha256={sha!r})\n" + code
         )
     process = subprocess.Popen(

@@ -22,7 +22,7 @@ from fomm_hf.motion import (
     transfer_motion,
 )
 
-from .conftest import TINY_GENERATOR, TINY_KP
+from .helpers import TINY_GENERATOR, TINY_KP
 
 
 def random_keypoints(batch, num_kp, seed=0):

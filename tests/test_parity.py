@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from fomm_hf import FOMMPipeline, KeypointOutput, transfer_motion
 from fomm_hf.conversion import convert_original_checkpoint
 
-from .conftest import REFERENCE, needs
+from .helpers import REFERENCE, needs
 
 pytestmark = needs(REFERENCE)
 TOLERANCE = 1e-4

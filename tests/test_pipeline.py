@@ -11,17 +11,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fomm_hf import (
-    FOMMPipeline,
-    KeypointDetector,
-    MultiScaleDiscriminator,
-    OcclusionAwareGenerator,
-    hub_access,
-)
+from fomm_hf import FOMMPipeline, KeypointDetector, MultiScaleDiscriminator, OcclusionAwareGenerator
 from fomm_hf.errors import InvalidInputError
-from fomm_hf.pipelines import folders
+from fomm_hf.model_store import folders, hub_access
 
-from .conftest import REFERENCE, needs
+from .helpers import REFERENCE, needs
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fomm_hf.cli import main
 from fomm_hf.errors import InvalidInputError
 from fomm_hf.procedural import (
     BONES,
-    CATEGORIES,
     FACE_LANDMARKS,
     FacePose,
     clip_seeds,
@@ -25,6 +24,7 @@ from fomm_hf.procedural import (
     write_dataset,
 )
 from fomm_hf.procedural.backgrounds import Background
+from fomm_hf.procedural.drawn_categories import DRAWN
 from fomm_hf.procedural.faces import HEAD_CENTRE, head_transform
 from fomm_hf.procedural.rasterizer import coverage
 from fomm_hf.procedural.shapes import ellipse, stroke, transform
@@ -33,16 +33,16 @@ SAMPLES_PNG = Path("/tmp/procedural_samples.png")
 
 
 def clip(category: str, index: int, num_frames: int = 8, size: int = 64, split: str = "test"):
-    kind = CATEGORIES[category]
+    kind = DRAWN[category]
     identity, poses = kind.sample_clip(split, index, num_frames)
     return kind.render(identity, poses, size)
 
 
 def landmark(category: str, landmarks: np.ndarray, name: str) -> np.ndarray:
-    return landmarks[:, CATEGORIES[category].landmark_names.index(name)]
+    return landmarks[:, DRAWN[category].landmark_names.index(name)]
 
 
-@pytest.mark.parametrize("category", sorted(CATEGORIES))
+@pytest.mark.parametrize("category", sorted(DRAWN))
 def test_same_seed_same_pixels_other_seeds_differ(category):
     frames, landmarks = clip(category, 0)
     again, landmarks_again = clip(category, 0)
@@ -55,18 +55,18 @@ def test_same_seed_same_pixels_other_seeds_differ(category):
     )
 
 
-@pytest.mark.parametrize("category", sorted(CATEGORIES))
+@pytest.mark.parametrize("category", sorted(DRAWN))
 @pytest.mark.parametrize("size", [32, 64])
 def test_frames_and_landmarks_shapes(category, size):
     frames, landmarks = clip(category, 2, num_frames=3, size=size)
     assert frames.shape == (3, size, size, 3) and frames.dtype == np.uint8
-    assert landmarks.shape == (3, len(CATEGORIES[category].landmark_names), 2) and landmarks.dtype == np.float64
+    assert landmarks.shape == (3, len(DRAWN[category].landmark_names), 2) and landmarks.dtype == np.float64
     assert frames.min() < frames.max()
 
 
-@pytest.mark.parametrize("category", sorted(CATEGORIES))
+@pytest.mark.parametrize("category", sorted(DRAWN))
 def test_motion_is_smooth_and_landmarks_stay_inside_the_frame(category):
-    kind = CATEGORIES[category]
+    kind = DRAWN[category]
     for index in range(20):
         identity, poses = kind.sample_clip("train", index, 64)
         landmarks = np.stack([kind.scene(identity, pose)[1] for pose in poses])  # frame units
@@ -110,7 +110,7 @@ def test_face_edges_are_anti_aliased():
 
 
 def test_puppet_edges_are_anti_aliased():
-    frames, _ = clip("puppets", 0, num_frames=1, size=64)
+    frames, _ = clip("puppet", 0, num_frames=1, size=64)
     colours = np.unique(frames[0].reshape(-1, 3), axis=0)
     assert len(colours) > 60  # a few flat colours, plus the blends along every edge
 
@@ -119,9 +119,9 @@ def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a.reshape(-1, 3).mean(0) - b.reshape(-1, 3).mean(0)))
 
 
-@pytest.mark.parametrize("category", sorted(CATEGORIES))
+@pytest.mark.parametrize("category", sorted(DRAWN))
 def test_a_driven_by_b_looks_like_a(category):
-    kind = CATEGORIES[category]
+    kind = DRAWN[category]
     identity_a, poses_a = kind.sample_clip("test", 0, 8)
     video_a, _ = kind.render(identity_a, poses_a, 64)
     for index in range(1, 10):  # B: the first clip that looks clearly different
@@ -135,7 +135,7 @@ def test_a_driven_by_b_looks_like_a(category):
 
 def a_driven_by_b(category: str):
     """Test clips 0 (A) and 1 (B): (kind, identity A, identity B, B's poses, B's landmarks, A-by-B landmarks)."""
-    kind = CATEGORIES[category]
+    kind = DRAWN[category]
     identity_a, _ = kind.sample_clip("test", 0, 16)
     identity_b, poses_b = kind.sample_clip("test", 1, 16)
     _, b = kind.render(identity_b, poses_b, 64)
@@ -144,12 +144,12 @@ def a_driven_by_b(category: str):
 
 
 def test_faces_a_driven_by_b_follows_b_head():
-    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("faces")
+    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("cartoon-face")
     def centre(lm):
-        return landmark("faces", lm, "face_centre")
+        return landmark("cartoon-face", lm, "face_centre")
 
     def eye_line(lm):
-        return landmark("faces", lm, "right_eye") - landmark("faces", lm, "left_eye")
+        return landmark("cartoon-face", lm, "right_eye") - landmark("cartoon-face", lm, "left_eye")
 
     def angle(v):
         return np.arctan2(v[:, 1], v[:, 0])
@@ -171,14 +171,14 @@ def test_faces_a_driven_by_b_follows_b_head():
 
 
 def test_puppets_a_driven_by_b_follows_b_skeleton():
-    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("puppets")
-    assert np.allclose(landmark("puppets", a_by_b, "pelvis"), landmark("puppets", b, "pelvis"), atol=1e-9)
+    kind, identity_a, identity_b, poses_b, b, a_by_b = a_driven_by_b("puppet")
+    assert np.allclose(landmark("puppet", a_by_b, "pelvis"), landmark("puppet", b, "pelvis"), atol=1e-9)
     def unit(v):
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     for start, end in BONES:
-        bone_a = landmark("puppets", a_by_b, end) - landmark("puppets", a_by_b, start)
-        bone_b = landmark("puppets", b, end) - landmark("puppets", b, start)
+        bone_a = landmark("puppet", a_by_b, end) - landmark("puppet", a_by_b, start)
+        bone_b = landmark("puppet", b, end) - landmark("puppet", b, start)
         assert np.allclose(unit(bone_a), unit(bone_b), atol=1e-9)
     assert not np.allclose(a_by_b, b, atol=0.5)  # A's proportions, not B's
 
@@ -213,7 +213,7 @@ def test_mouth_opening_changes_the_mouth():
 
 
 def test_write_dataset_layout_and_determinism(tmp_path):
-    arguments = {"category": "faces", "num_train": 2, "num_test": 1, "num_frames": 4, "size": 32, "seed": 7}
+    arguments = {"category": "cartoon-face", "num_train": 2, "num_test": 1, "num_frames": 4, "size": 32, "seed": 7}
     metadata = write_dataset(tmp_path / "a", **arguments)
     write_dataset(tmp_path / "b", **arguments)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
@@ -227,7 +227,7 @@ def test_write_dataset_layout_and_determinism(tmp_path):
     strip = np.asarray(PIL.Image.open(tmp_path / "a" / "train" / "00001.png"))
     record = json.loads((tmp_path / "a" / "train" / "00001.json").read_text())
     assert strip.shape == (32, 4 * 32, 3) and np.array(record["landmarks"]).shape == (4, len(FACE_LANDMARKS), 2)
-    kind = get_category("faces")
+    kind = get_category("cartoon-face")
     identity = kind.sample_identity(record["identity_seed"])
     poses = kind.sample_motion(record["motion_seed"], 4)
     frames, landmarks = kind.render(identity, poses, 32)  # re-rendered from the seeds alone
@@ -242,8 +242,8 @@ def test_write_dataset_layout_and_determinism(tmp_path):
 def test_written_dataset_loads_with_frames_dataset(tmp_path):
     from fomm_hf.training.frames_dataset import read_clip
 
-    write_dataset(tmp_path / "strips", "puppets", num_train=1, num_test=1, num_frames=3, size=32)
-    write_dataset(tmp_path / "folders", "puppets", num_train=1, num_test=1, num_frames=3, size=32, layout="frames")
+    write_dataset(tmp_path / "strips", "puppet", num_train=1, num_test=1, num_frames=3, size=32)
+    write_dataset(tmp_path / "folders", "puppet", num_train=1, num_test=1, num_frames=3, size=32, layout="frames")
     assert sorted(p.name for p in (tmp_path / "folders" / "train" / "00000").iterdir()) == [
         "0000.png",
         "0001.png",
@@ -251,16 +251,16 @@ def test_written_dataset_loads_with_frames_dataset(tmp_path):
     ]
     from_strip = read_clip(tmp_path / "strips" / "train" / "00000.png", (32, 32, 3))
     from_folder = read_clip(tmp_path / "folders" / "train" / "00000", (32, 32, 3))
-    frames, _ = clip("puppets", 0, num_frames=3, size=32, split="train")
+    frames, _ = clip("puppet", 0, num_frames=3, size=32, split="train")
     assert from_strip.shape == (3, 3, 32, 32) and torch.equal(from_strip, from_folder)
     assert torch.equal(from_strip, torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255)
 
 
 def test_invalid_arguments(tmp_path):
-    with pytest.raises(InvalidInputError, match="faces, puppets"):
+    with pytest.raises(InvalidInputError, match="cartoon-face, puppet"):
         get_category("cats")
     with pytest.raises(InvalidInputError, match="size"):
-        CATEGORIES["faces"].render(sample_face_identity(0), [FacePose()], 8)
+        DRAWN["cartoon-face"].render(sample_face_identity(0), [FacePose()], 8)
     with pytest.raises(InvalidInputError, match="seed"):
         clip_seeds("faces", "train", 0, -1)
     with pytest.raises(InvalidInputError, match="layout"):
@@ -276,7 +276,7 @@ def test_command(tmp_path, capsys):
         "--root",
         str(root),
         "--category",
-        "puppets",
+        "puppet",
         "--train",
         "2",
         "--test",
@@ -287,7 +287,7 @@ def test_command(tmp_path, capsys):
         "32",
     ]
     assert main(arguments + ["--preview", str(tmp_path / "preview.gif")]) == 0
-    assert "Wrote 2 train and 1 test puppets clips" in capsys.readouterr().out
+    assert "Wrote 2 train and 1 test puppet clips" in capsys.readouterr().out
     assert (root / "train" / "00001.png").is_file() and (tmp_path / "preview.gif").stat().st_size > 0
     assert main(arguments) == 2
     error = capsys.readouterr().err
@@ -297,6 +297,7 @@ def test_command(tmp_path, capsys):
 def test_sample_grid_png():
     """Writes a grid to look at: 4 faces and 3 puppets (rows) at 5 moments of their clips (columns)."""
     frame_indices = (0, 12, 24, 36, 48)
-    grid = np.concatenate([sample_grid("faces", 4, frame_indices, 96), sample_grid("puppets", 3, frame_indices, 96)])
+    grid = np.concatenate([sample_grid("cartoon-face", 4, frame_indices, 96),
+                           sample_grid("puppet", 3, frame_indices, 96)])
     assert grid.shape == (7 * 96, 5 * 96, 3)
     PIL.Image.fromarray(grid).save(SAMPLES_PNG)

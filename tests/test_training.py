@@ -51,9 +51,8 @@ from fomm_hf.training.training_config import (
 from fomm_hf.training.vgg import Vgg19Features, load_vgg19
 from fomm_hf.video import open_video
 
-from .conftest import REPO_ROOT, modes_under
 from .fake_hub import closed_port
-from .training_data import moving_disc_clip, write_dataset
+from .helpers import REPO_ROOT, modes_under, moving_disc_clip, write_dataset
 
 CONFIG = REPO_ROOT / "configs" / "test-tiny.yaml"
 TRAIN = [sys.executable, str(REPO_ROOT / "train_accelerate.py"), "--config", str(CONFIG)]
@@ -539,4 +538,4 @@ def test_the_readme_training_quick_start_runs_as_written(tmp_path):
         assert video.num_frames == 64
     # The procedural dataset says it holds cartoon faces: the trained pipeline records it, and frames them.
     model_index = json.loads((tmp_path / "runs" / "test-tiny" / "pipeline" / "model_index.json").read_text())
-    assert model_index["category"] == "cartoon face" and "Source: face found" in result.stdout
+    assert model_index["category"] == "cartoon-face" and "Source: face found" in result.stdout

@@ -22,8 +22,7 @@ from fomm_hf.training.arguments import training_arguments
 from fomm_hf.training.trainer import flat_hyperparameters
 from fomm_hf.training.training_config import LossWeights, TrainingConfig, TrainParams
 
-from .conftest import REPO_ROOT
-from .training_data import write_dataset
+from .helpers import REPO_ROOT, write_dataset
 
 CONFIGS = REPO_ROOT / "configs"
 ORIGINAL_CONFIGS = ["vox-256", "vox-adv-256", "taichi-256", "taichi-adv-256", "mgif-256", "bair-256", "fashion-256",
@@ -198,9 +197,9 @@ MISTAKES = {  # flags (OUT: the output folder, DATA: a dataset root), and what t
     "output_dir holding a run": (["--output_dir", "{run}"], "holds a training run (train_log.txt): --resume"),
     "push while offline": (["--push_to_hub", "someone/model"], "HF_HUB_OFFLINE is set"),
     "push to a bad id": (["--push_to_hub", "not a/valid id"], "is not a Hub repository id"),
-    "no accumulation": (["--gradient_accumulation_steps", "0"], "--gradient_accumulation_steps must be at least 1"),
-    "negative workers": (["--num_workers", "-1"], "--num_workers must be at least 0; got -1"),
-    "zero steps": (["--max_steps", "0"], "--max_steps must be at least 1"),
+    "no accumulation": (["--gradient_accumulation_steps", "0"], "--gradient-accumulation-steps must be at least 1"),
+    "negative workers": (["--num_workers", "-1"], "--num-workers must be at least 0; got -1"),
+    "zero steps": (["--max_steps", "0"], "--max-steps must be at least 1"),
     "config a folder": (["--config", "{folder}"], "is a folder: the training config is a yaml file"),
     "raw videos as data": (["--data_dir", "{raw}"], "fomm prepare-data makes it from raw videos"),
 }

@@ -19,43 +19,9 @@ from fomm_hf.images import prepare_images
 from fomm_hf.video import VideoWriter, check_output_path, iter_batches, open_video
 from fomm_hf.video.ffmpeg import StatedInfo, parse_header
 
-CARPHONE = Path(__file__).resolve().parents[2] / "shared" / "media" / "carphone.mp4"
+from .helpers import H264, MEDIA, audio_seconds, ffmpeg, make_clip, random_frames, read_all
 
-H264 = ("-c:v", "libx264", "-pix_fmt", "yuv420p")
-
-
-def ffmpeg(*args) -> bytes:
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", *map(str, args)]
-    return subprocess.run(command, capture_output=True, check=True).stdout
-
-
-def make_clip(path, size="96x64", rate=25, seconds=2, audio_seconds=None, output_args=H264) -> Path:
-    """A testsrc clip, with a sine-wave audio track of ``audio_seconds`` if given."""
-    inputs = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}"]
-    if audio_seconds:
-        inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={audio_seconds}"]
-    ffmpeg(*inputs, *output_args, path)
-    return Path(path)
-
-
-def audio_seconds(path) -> float:
-    """Duration of the audio track itself (moviepy's AudioFileClip reports the container's), from its samples."""
-    samples = ffmpeg("-i", path, "-map", "0:a:0", "-f", "s16le", "-ac", "1", "-ar", "8000", "pipe:")
-    return len(samples) / 2 / 8000
-
-
-def read_all(path) -> np.ndarray:
-    with open_video(path) as video:
-        return np.stack(list(video.frames()))
-
-
-def random_frames(num_frames, height=64, width=96, seed=0) -> np.ndarray:
-    """Smooth random frames (N, H, W, 3) uint8, which survive lossy compression well enough to compare."""
-    generator = torch.Generator().manual_seed(seed)
-    coarse = torch.rand(num_frames, 3, height // 8, width // 8, generator=generator)
-    smooth = torch.nn.functional.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
-    return (smooth * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
+CARPHONE = MEDIA / "carphone.mp4"
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory) -> Path:

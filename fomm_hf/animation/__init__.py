@@ -1,12 +1,12 @@
-"""Inference: the streaming animation engine, and the device and precision it runs in."""
+"""Inference: the streaming animation engines (PyTorch, exported graphs), and the device and precision they run in."""
 
 from .device import inference_dtype, reduced_precision_dtype, resolve_device
-from .engine import AnimationEngine, EncodedSource, StreamingEngine
+from .engine import EncodedSource, StreamingEngine, TorchEngine
 
 __all__ = [
-    "AnimationEngine",
     "EncodedSource",
     "StreamingEngine",
+    "TorchEngine",
     "inference_dtype",
     "reduced_precision_dtype",
     "resolve_device",

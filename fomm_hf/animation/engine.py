@@ -11,8 +11,8 @@ frame, the engine
 - optionally runs those copies in bfloat16/float16, keeping geometry (keypoints, Jacobians, sampling grids)
   in float32.
 
-Engines are built and cached by :class:`~fomm_hf.pipelines.FOMMPipeline` (``pipe.engine()``); the pipeline
-cuts driving frames into batches, and :meth:`AnimationEngine.animate` turns a stream of driving keypoint
+Engines are built and cached for a pipeline by :mod:`fomm_hf.pipelines.engine_cache` (``pipe.engine()``); the
+pipeline cuts driving frames into batches, and :meth:`StreamingEngine.animate` turns a stream of driving keypoint
 batches into a stream of frame batches, so memory does not grow with the length of the video.
 """
 
@@ -39,7 +39,7 @@ class EncodedSource:
 
 class StreamingEngine:
     """What every engine does: encode a source once, detect keypoints and generate frames for batches of driving
-    frames, and :meth:`animate` a stream of keypoint batches. :class:`AnimationEngine` runs the PyTorch models;
+    frames, and :meth:`animate` a stream of keypoint batches. :class:`TorchEngine` runs the PyTorch models;
     :class:`~fomm_hf.animation.exported.ExportedEngine` their exported graphs."""
 
     device: torch.device  # where inputs go and outputs come from
@@ -62,6 +62,12 @@ class StreamingEngine:
         """The source moved to a batch of B target keypoints: frames (B, 3, H, W) float32 on the CPU."""
         raise NotImplementedError
 
+    def move(self, source: EncodedSource, kp_driving: KeypointOutput, kp_initial: KeypointOutput,
+             motion: MotionOptions = MotionOptions()) -> torch.Tensor:
+        """The source moved by a batch of B driving keypoints, ``kp_initial`` being the driving pose that
+        corresponds to the source's (relative motion): frames (B, 3, H, W) float32 on the CPU."""
+        return self.generate(source, transfer_motion(source.keypoints, kp_driving, kp_initial, **asdict(motion)))
+
     def animate(
         self,
         source: EncodedSource,
@@ -69,19 +75,15 @@ class StreamingEngine:
         motion: MotionOptions = MotionOptions(),
         kp_initial: Optional[KeypointOutput] = None,
     ) -> Iterator[torch.Tensor]:
-        """Yields a batch of frames (B, 3, H, W) for each batch of driving keypoints.
-
-        ``kp_initial`` is the driving pose that corresponds to the source's (relative motion); by default the
-        first driving frame's.
-        """
+        """Yields a batch of frames (B, 3, H, W) for each batch of driving keypoints (:meth:`move`); by default
+        the first driving frame's pose corresponds to the source's."""
         for kp_batch in kp_driving:
-            if kp_initial is None:
-                kp_initial = kp_batch.select(0)
-            yield self.generate(source, transfer_motion(source.keypoints, kp_batch, kp_initial, **asdict(motion)))
+            kp_initial = kp_batch.select(0) if kp_initial is None else kp_initial
+            yield self.move(source, kp_batch, kp_initial, motion)
 
 
-class AnimationEngine(StreamingEngine):
-    """Inference copies of a keypoint detector and a generator on one device, in one precision.
+class TorchEngine(StreamingEngine):
+    """The PyTorch engine: inference copies of a keypoint detector and a generator on one device, in one precision.
 
     Args:
         kp_detector, generator: the trained models (left untouched: the engine works on copies).

@@ -1,7 +1,7 @@
 """The engine on exported graphs: ONNX Runtime or OpenVINO in place of PyTorch for the networks.
 
 :class:`ExportedEngine` is a :class:`~fomm_hf.animation.StreamingEngine` like the PyTorch
-:class:`~fomm_hf.animation.AnimationEngine`, so that the pipeline streams a video through either the same way;
+:class:`~fomm_hf.animation.TorchEngine`, so that the pipeline streams a video through either the same way;
 the keypoints' motion transfer between the graphs stays in PyTorch (a few numbers per frame).
 """
 

@@ -12,11 +12,13 @@ from gradio.utils import get_upload_folder
 from ..animation import resolve_device
 from ..errors import InvalidInputError
 from ..images import read_image
-from ..pipelines import AnimationResult
+from ..model_store import REAL_FACE_MODEL
+from ..model_store.resolution import runs_on_a_space
+from ..pipelines import keypoints_video_path
 from ..video import open_video
 from .cropping import preview, source_crop
 from .messages import shown_to_user, without_server_paths
-from .model_cache import LoadedModel, ModelCache
+from .model_cache import ModelCache
 from .model_menu import ModelMenu
 from .settings import AppSettings
 from .zero_gpu import runs_on_zero_gpu
@@ -42,15 +44,15 @@ class Animator:
             raise InvalidInputError(f"$FOMM_APP_DEVICE: {error}") from None
         self.models = ModelCache(capacity, device)
         self.results_dir = Path(get_upload_folder()) / "fomm_results"
-        if preload:
-            for entry in self.menu.entries:
-                self.models.get(entry)
+        # On a Space the default model (vox-adv-256, a download and a conversion) is loaded before the first visitor.
+        for entry in self.menu.entries if preload else [self.menu.default] if runs_on_a_space() else []:
+            self.models.get(entry)
 
-    def driving_limits(self, driving_video: str) -> Tuple[Optional[int], float]:
-        """(the most frames to animate, or None, and the length in seconds) of the driving video."""
+    def frame_limit(self, driving_video: str) -> Optional[int]:
+        """The most frames of the driving video to animate, or None."""
         try:
             with open_video(driving_video) as video:
-                return self.settings.frame_limit(video.fps), video.duration
+                return self.settings.frame_limit(video.fps)
         except InvalidInputError as error:
             raise InvalidInputError(f"The driving video cannot be used: {error}") from None
 
@@ -106,7 +108,7 @@ class Animator:
             show_keypoints: also return source | driving with keypoints | result, side by side.
             model: one of the models the app offers (its model menu); left out (or empty, from Python), the app's
                 default model.
-            crop: "subject" (around the face, for face models), "centre" (the centre square) or "pad" (all of it).
+            crop: "subject" (around the face, for face models), "crop" (the centre square) or "pad" (all of it).
             paste_back: with "subject", the result is the whole picture with the animated square pasted back.
 
         Returns:
@@ -122,7 +124,7 @@ class Animator:
                 raise InvalidInputError(f"The motion must be one of {', '.join(MOTION_MODES)}; got {motion!r}.")
             image, scaled = scaled_within(read_image(source_image), self.settings.max_image_side)
             source = source_crop(image, crop, self.settings.min_image_side)
-            frame_limit, driving_seconds = self.driving_limits(driving_video)
+            frame_limit = self.frame_limit(driving_video)
             loaded = self.models.get(entry)
             self.results_dir.mkdir(parents=True, exist_ok=True)
             output = self.results_dir / f"animation-{uuid.uuid4().hex[:12]}.mp4"
@@ -140,11 +142,11 @@ class Animator:
                 backend=self.settings.backend,
                 int8=self.settings.int8,
                 batch_size=self.settings.batch_size,
-                keypoints_path=output.with_name(f"{output.stem}-keypoints.mp4") if show_keypoints else None,
+                keypoints_path=keypoints_video_path(output) if show_keypoints else None,
                 max_frames=frame_limit,
             )
-        status = describe(result, loaded, frame_limit, driving_seconds, find_best_frame and motion == "relative")
-        status += f"\n{scaled}" if scaled else ""
+        lines = result.summary(limit="this app's limit", real_face_model=f"{REAL_FACE_MODEL} in the Model menu")
+        status = "\n".join(lines + ([scaled] if scaled else []))
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
 
@@ -169,32 +171,3 @@ def scaled_within(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, str]:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     scaled = np.asarray(PIL.Image.fromarray(image).resize(size, PIL.Image.LANCZOS))
     return scaled, f"The source picture ({width}x{height}) was scaled down to {size[0]}x{size[1]}, this app's limit."
-
-
-def describe(
-    result: AnimationResult,
-    model: LoadedModel,
-    frame_limit: Optional[int],
-    driving_seconds: float,
-    relative_from_best: bool,
-) -> str:
-    """The status line: what was made, how, and anything left out."""
-    animated_seconds = result.num_frames / result.fps
-    lines = [
-        f"{result.num_frames} frame{'s' * (result.num_frames != 1)} at {result.fps:.5g} fps ({animated_seconds:.1f} "
-        f"s) animated in {result.seconds:.1f} s on {result.device} ({result.dtype}) with the model {model.name}."
-    ]
-    if result.truncated:
-        lines.append(
-            f"Cut: the driving video is {driving_seconds:.1f} s long; only its first {result.num_frames} frames "
-            f"({animated_seconds:.1f} s) were animated, the limit of this app."
-        )
-    elif result.num_frames == frame_limit:  # the header did not tell the length (e.g. webcam recordings)
-        lines.append(
-            f"Limit reached: the driving video was animated up to the limit of this app, {frame_limit} frames "
-            f"({animated_seconds:.1f} s); any frames after them were left out."
-        )
-    if relative_from_best:
-        lines.append(f"Relative motion from driving frame {result.initial_frame}, the closest to the source's pose.")
-    lines += result.framing_notes
-    return "\n".join(lines)

@@ -1,8 +1,9 @@
 """What of the source picture is animated: the square around its subject, its centre, or all of it padded.
 
 "subject" is the package's framing (:mod:`fomm_hf.framing`: the largest face for the face models, a body or an
-animal for the others, pasted back into the whole picture); "centre" and "pad" are the image loader's own fits
-(:mod:`fomm_hf.images`), so the app animates the same pixels as ``fomm animate`` and ``pipe(...)``.
+animal for the others, pasted back into the whole picture); "crop" (the centre square) and "pad" are the image
+loader's own fits (:mod:`fomm_hf.images`), so the app animates the same pixels as ``fomm animate`` and
+``pipe(...)``, and says the same of them.
 """
 
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from ..errors import InvalidInputError
 from ..framing import SubjectFramer
 from ..images import fit_square
 
-CROP_MODES = {"subject": "Around the subject (detected)", "centre": "Centre square", "pad": "Whole image (padded)"}
-FRAMINGS = {"subject": ("auto", "crop"), "centre": ("none", "crop"), "pad": ("none", "pad")}  # (framing, fit)
+CROP_MODES = {"subject": "Around the subject (detected)", "crop": "Centre square", "pad": "Whole image (padded)"}
+CROP_SETTINGS = {"subject": ("auto", "crop"), "crop": ("none", "crop"), "pad": ("none", "pad")}  # (framing, fit)
 PREVIEW_SIDE = 512  # previews are reduced to this size (for display only)
 BOX_COLOUR = (255, 64, 0)
 
@@ -39,20 +40,16 @@ def source_crop(image: np.ndarray, mode: str, min_side: int = 32) -> SourceCrop:
         raise InvalidInputError(
             f"The source image is {width}x{height} pixels: it must be at least {min_side} pixels on each side."
         )
-    return SourceCrop(*FRAMINGS[mode])
+    return SourceCrop(*CROP_SETTINGS[mode])
 
 
 def preview(image: np.ndarray, crop: SourceCrop, category: Optional[str]) -> tuple:
     """(picture, note): the square that is animated, or with framing the whole picture with the square drawn on
     it (the note says when no subject is found, and what is animated instead)."""
     if crop.framing == "auto":
-        framer = SubjectFramer(category)
-        if not framer.available:
-            return square_preview(image, "crop"), f"{framer.note}: the centre square is animated."
-        framed = framer.frame_source(image)
+        framed = SubjectFramer(category).frame_source(image, crop.fit)
         if framed.square is None:
-            note = f"No {framer.subject} found in the source: the centre square is animated."
-            return square_preview(image, "crop"), note
+            return square_preview(image, crop.fit), framed.note
         scale = min(1.0, PREVIEW_SIDE / max(image.shape[:2]))
         picture = PIL.Image.fromarray(image)
         if scale < 1:

@@ -7,17 +7,15 @@ of the kind of object that category's models animate; each image is paired with 
 from pathlib import Path
 from typing import Dict, List
 
-from ..pipelines.registry import CATEGORIES
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif")
+from ..categories import CATEGORIES
+from ..images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 
 def find_examples(folder) -> Dict[str, List[List[str]]]:
     """{category: [[source image, driving video], ...]} from the subfolders of ``folder`` named after categories."""
     examples = {}
     for category in CATEGORIES:
-        if pairs := example_pairs(Path(folder) / category.replace(" ", "-")):
+        if pairs := example_pairs(Path(folder) / category):
             examples[category] = pairs
     return examples
 
@@ -27,6 +25,6 @@ def example_pairs(folder: Path) -> List[List[str]]:
     if not folder.is_dir():
         return []
     files = sorted(file for file in folder.iterdir() if not file.name.startswith("."))
-    images = [str(file) for file in files if file.suffix.lower() in IMAGE_SUFFIXES]
-    videos = [str(file) for file in files if file.suffix.lower() in VIDEO_SUFFIXES]
+    images = [str(file) for file in files if file.suffix.lower() in IMAGE_EXTENSIONS]
+    videos = [str(file) for file in files if file.suffix.lower() in (*VIDEO_EXTENSIONS, ".gif")]
     return [[image, video] for image in images for video in videos]

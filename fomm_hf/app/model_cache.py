@@ -9,7 +9,8 @@ from typing import Dict, Optional
 import torch
 
 from ..errors import FOMMError
-from ..pipelines import FOMMPipeline, load_pipeline, resolve_model
+from ..model_store import resolve_model
+from ..pipelines import FOMMPipeline
 from .model_menu import MenuEntry
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class ModelCache:
                     self._models.move_to_end(entry)
                     return self._models[entry]
             try:
-                pipe = load_pipeline(resolve_model(entry.model)).to(self.device)
+                pipe = FOMMPipeline.from_pretrained(resolve_model(entry.model)).to(self.device)
             except FOMMError as error:
                 logger.error("The model %s cannot be loaded: %s", entry.label, error)
                 raise FOMMError(f"The model {entry.label} is not available on this server now (its operator's log "

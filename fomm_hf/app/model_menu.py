@@ -1,20 +1,25 @@
 """The models the app offers: a menu of names, never a box that loads whatever a visitor types.
 
-The default model ($FOMM_MODEL, else the bundled one) comes first, then those of ``AppSettings.models``
-($FOMM_APP_MODELS: registered names, pipeline folders or Hub repo ids; by default the bundled model and the
-registry's face models). Each is shown by a name, never a server path: a registered name or a repo id as it is, a
-folder by its own name. The page and the ``/animate`` API take these names and refuse any other, unless
+The default model (:func:`fomm_hf.model_store.default_model`: $FOMM_MODEL, else vox-adv-256 on a Hugging Face
+Space, else the bundled one) comes first, then those of ``AppSettings.models`` ($FOMM_APP_MODELS: registered
+names, pipeline folders or Hub repo ids; by default the bundled model and the registry's face models). Each is
+shown by a name, never a server path: a registered name or a repo id as it is, a folder by its own name. A model
+that cannot be loaded here (it needs a download, and the Hub is offline or out of reach) is left out of the menu,
+and the operator's log says why. The page and the ``/animate`` API take these names and refuse any other, unless
 ``AppSettings.allow_any_model`` ($FOMM_APP_ALLOW_ANY_MODEL=1).
 """
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
 from ..errors import InvalidInputError
-from ..pipelines.loading import MODEL_ENV_VAR, ResolvedModel, model_kind
-from ..pipelines.registry import BUNDLED_MODEL, MODELS, registered_model
+from ..model_store import MODELS, ResolvedModel, default_model, registered_model
+from ..model_store.resolution import MODEL_ENV_VAR, model_kind, why_unavailable
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_OFFER = [name for name, model in MODELS.items() if model.category == "face" or not model.is_original]
 
@@ -28,7 +33,7 @@ class MenuEntry:
 
 def menu_entry(model: Optional[str]) -> MenuEntry:
     """The entry for a model argument (None: the default model)."""
-    name = model or os.environ.get(MODEL_ENV_VAR) or str(BUNDLED_MODEL)
+    name = model or default_model()
     folder = Path(name).expanduser()
     if folder.is_dir():
         registered = ResolvedModel(name, folder.resolve()).registered
@@ -39,7 +44,7 @@ def menu_entry(model: Optional[str]) -> MenuEntry:
 
 def check_offered(model: str, variable: str) -> None:
     """Raises InvalidInputError, naming the operator's ``variable``, where ``model`` cannot be a model: what
-    :func:`~fomm_hf.pipelines.loading.model_kind` refuses, or a repository id without an owner. (A repository is
+    :func:`~fomm_hf.model_store.resolution.model_kind` refuses, or a repository id without an owner. (A repository is
     not looked up: the Hub may be unreachable at start.)"""
     try:
         kind = model_kind(model)
@@ -60,8 +65,12 @@ class ModelMenu:
         self.entries: List[MenuEntry] = [menu_entry(None)]
         for model in offered:
             entry = menu_entry(model)
-            if entry.label not in self.labels:
-                self.entries.append(entry)
+            if entry.label in self.labels:
+                continue
+            if reason := why_unavailable(model):
+                logger.warning("The model menu leaves out %s: %s.", model, reason)
+                continue
+            self.entries.append(entry)
         self.allow_any = allow_any
 
     @property

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Optional
 
 from ..export.backends import BACKENDS
+from ..option_values import check_range, parse_yes_no
 
 ENV_PREFIX = "FOMM_APP_"
 FILE_SIZE = re.compile(r"\d+(\.\d+)?\s*([kmgt]?b)?", re.IGNORECASE)  # as gradio's launch(max_file_size=...) reads it
@@ -45,8 +46,7 @@ class AppSettings:
 
     def __post_init__(self):
         for name, least in MINIMUMS.items():
-            if getattr(self, name) < least:
-                raise ValueError(f"${ENV_PREFIX}{name.upper()} must be at least {least}; got {getattr(self, name)}.")
+            check_range(f"${ENV_PREFIX}{name.upper()}", getattr(self, name), least)
         if self.max_image_side < self.min_image_side:
             raise ValueError(f"${ENV_PREFIX}MAX_IMAGE_SIDE ({self.max_image_side}) must be at least "
                              f"${ENV_PREFIX}MIN_IMAGE_SIDE ({self.min_image_side}).")
@@ -67,7 +67,7 @@ class AppSettings:
             text = os.environ.get(variable)
             if text:
                 try:
-                    values[field.name] = parse_bool(text) if field.type is bool else field.type(text)
+                    values[field.name] = parse_yes_no(text) if field.type is bool else field.type(text)
                 except ValueError:
                     raise ValueError(f"${variable} must be of type {field.type.__name__}; got {text!r}.") from None
         return cls(**{**values, **overrides})
@@ -83,10 +83,3 @@ class AppSettings:
             limits.append(max(1, int(self.max_seconds * fps)))
         return min(limits) if limits else None
 
-
-def parse_bool(text: str) -> bool:
-    if text.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.strip().lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(text)

@@ -1,6 +1,6 @@
 """Evaluation on the held-out procedural set, where every animation has an exact ground truth.
 
-    fomm evaluate --model runs/faces/pipeline --category faces --json results.json
+    fomm evaluate --model runs/faces/pipeline --category cartoon-face --json results.json
 
 For test clip i (source identity A = clip i, motion B = clip i+1, cyclically):
 
@@ -101,7 +101,7 @@ class ProceduralEvaluation:
     ``run()`` returns ``{category: {method: {metric: value}}}``.
     """
 
-    def __init__(self, pipe, category: str = "faces", num_test: int = 30, num_frames: int = 64, seed: int = 0,
+    def __init__(self, pipe, category: str = "cartoon-face", num_test: int = 30, num_frames: int = 64, seed: int = 0,
                  num_regression_clips: int = 40, batch_size: int = 8):
         self.pipe, self.size, self.batch_size = pipe, pipe.image_size, batch_size
         self.num_frames, self.seed = num_frames, seed

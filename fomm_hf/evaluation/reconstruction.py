@@ -29,3 +29,9 @@ def evaluate_reconstruction(pipe, videos: Iterable[dict], output_dir=None, batch
         Path(output_dir).mkdir(parents=True, exist_ok=True)
         (Path(output_dir) / "reconstruction.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def reconstruction_summary(results: dict) -> str:
+    """The line that ``fomm reconstruct`` prints of :func:`evaluate_reconstruction`'s results."""
+    return (f"Reconstruction L1: {results['mean_l1']:.4f} over {results['num_frames']} frames of "
+            f"{results['num_videos']} videos")

@@ -26,11 +26,11 @@ from ..errors import InvalidInputError
 from ..models import KeypointDetector, OcclusionAwareGenerator
 from ..models.fusion import fold_batchnorm, fuse_upsampling
 from ..permissions import give_ordinary_permissions
+from .backends import EXPORT_RECORD, is_exported_folder
 from .graphs import FrameGeneratorGraph, KeypointsGraph, SourceEncoderGraph, graph_signatures
 
 FORMATS = ("onnx", "openvino")
 OPSET = 17  # GridSample is an ONNX operator from opset 16
-EXPORT_RECORD = "export.json"
 BATCHED = {"frames", "kp_value", "kp_jacobian", "kp_driving_value", "kp_driving_jacobian"}  # the source's are not
 
 
@@ -151,9 +151,9 @@ def quantize_int8(folder: Path, output: Path, calibration: Iterable[dict]) -> Pa
     ``calibration``: for each calibration batch, {graph name: {input name: array}}: what each graph receives
     when animating real content (:func:`fomm_hf.animation.exported.graph_inputs`). What stays float32 decides
     where the int8 errors go: in the keypoints, the deformation and the occlusion map they move pixels, in the
-    encoder and decoder they only change their values. On the bundled model, calibrated on one clip and
-    measured on the other (benchmarks/backend_speed.py), quantizing everything gave 22 dB of PSNR against
-    float32 on real content; keeping these float32 gives 37 dB, for 7% of the generator's arithmetic.
+    encoder and decoder they only change their values. Keeping these two float32 costs a small part of the
+    generator's arithmetic and keeps the frames much nearer float32's than quantizing everything
+    (docs/performance.md gives the figures).
     """
     import nncf
 
@@ -179,4 +179,4 @@ def exported_folder(pipeline_folder: Optional[Path], export_format: str) -> Opti
     if pipeline_folder is None:
         return None
     folder = Path(pipeline_folder) / export_format
-    return folder if (folder / EXPORT_RECORD).is_file() else None
+    return folder if is_exported_folder(folder) else None

@@ -14,12 +14,17 @@ from typing import List, Optional
 
 import numpy as np
 
+from ..categories import FACE_CATEGORIES, current_name
 from .squares import Box, Detection, Square
 
 DETECTION_SIDES = (256, 512)  # faces are looked for in a copy of the image reduced to this size, then this
 NEAR_FACE_SIDE = 64  # around a known face, in a copy reduced so that the face is at most this size
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 ROLL_ANGLES = (25.0, -25.0, 50.0, -50.0)  # degrees: a tilted head is looked for in copies turned by these
+# Where no face is found in a picture's luma, upright or turned, the detector of drawn faces looks for one again,
+# upright, in these grey renderings of the picture, in turn: (rendering, enlargement). See FaceDetector.
+DRAWN_FACE_RENDERINGS = (("value", 1.0), ("negative", 1.0), ("value", 1.25))
+FACE_RENDERINGS = {"face": (), "cartoon-face": DRAWN_FACE_RENDERINGS}  # the renderings searched, by category
 
 
 @dataclass(frozen=True)
@@ -39,32 +44,40 @@ class SquareRule:
 # cartoon animals fill most of their training frames; the robot arm is a third of BAIR's view of the table.
 SQUARE_RULES = {
     "face": SquareRule(margin=2.2, raise_by=0.1),
-    "cartoon face": SquareRule(margin=1.8, raise_by=-0.08),
+    "cartoon-face": SquareRule(margin=1.8, raise_by=-0.08),
     "body": SquareRule(margin=1.15, raise_by=0.0),
-    "cartoon animal": SquareRule(margin=1.2, raise_by=0.0),
-    "robot arm": SquareRule(margin=3.0, raise_by=0.0),
+    "cartoon-animal": SquareRule(margin=1.2, raise_by=0.0),
+    "robot-arm": SquareRule(margin=3.0, raise_by=0.0),
 }
-FACE_CATEGORIES = ("face", "cartoon face")
-ZERO_SHOT_PROMPTS = {"body": "a person", "cartoon animal": "a cartoon animal", "robot arm": "a robot arm"}
+ZERO_SHOT_PROMPTS = {"body": "a person", "cartoon-animal": "a cartoon animal", "robot-arm": "a robot arm"}
 
 
 class FaceDetector:
     """OpenCV's frontal-face Haar cascade: offline (its model ships with opencv-python-headless 4), boxes only.
 
     The picture's contrast is evened out locally first (CLAHE), which finds more faces than the usual global
-    equalisation on both real and cartoon faces: on carphone.mp4, 77 of 120 frames against 73; on 40 cartoon
-    faces in a plain canvas, 22 against 8 (the cascade was trained on photographs and misses many cartoons).
+    equalisation (the cascade was trained on photographs and misses many cartoons).
     The cascade finds upright faces (within about 15 degrees); where it finds none, it looks again in copies
-    turned by ``ROLL_ANGLES``, so that a head tilted to one side is still found: on carphone.mp4, whose speaker
-    tilts his head in the second half, 120 of 120 frames against 77 upright only.
+    turned by ``ROLL_ANGLES``, so that a head tilted to one side is still found, as the speaker's in the second
+    half of carphone.mp4.
+    Where it finds none at all, the detector of drawn faces (``renderings``: ``DRAWN_FACE_RENDERINGS``) looks
+    again, upright, in other grey renderings of the picture, for cartoon faces with dark skin: the cascade looks for
+    eyes darker than the cheeks and forehead, as in photographs, and a cartoon face darker than the whites of its
+    eyes has the opposite contrast in luma. The brightest channel (HSV's value) makes coloured skin lighter, the
+    negative turns the contrast round, and the cascade's responses to drawn faces come and go with a few percent of
+    scale, so the brightest channel is searched once more 1.25 times larger. Faces found in luma are found as
+    before; a picture without any face costs the searches of the renderings too. How many faces each finds, and
+    the milliseconds they take: docs/animating.md (``python benchmarks/face_detection.py``).
+    The detector of real faces has no other renderings: in photographs they find more things that are not faces.
     Calls are serialised: a ``CascadeClassifier`` is not safe to share between threads.
     """
 
-    detections_per_second = 10  # a few milliseconds each: the driving video is sampled densely
+    detections_per_second = 10  # each is fast (docs/animating.md gives the figures): the video is sampled densely
 
-    def __init__(self, cascade: Path):
+    def __init__(self, cascade: Path, renderings: tuple = ()):
         import cv2
 
+        self.renderings = tuple(renderings)  # (rendering, enlargement) searched after the luma
         self._cascade = cv2.CascadeClassifier(str(cascade))
         self._contrast = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
         self._lock = threading.Lock()
@@ -82,7 +95,9 @@ class FaceDetector:
         (centre_x, centre_y), height, width = near.centre, *image.shape[:2]
         left, top = max(0, round(centre_x - 1.5 * side)), max(0, round(centre_y - 1.5 * side))
         bottom, right = min(height, round(centre_y + 1.5 * side)), min(width, round(centre_x + 1.5 * side))
-        scale = min(1.0, NEAR_FACE_SIDE / side)
+        # reduced, but never further than the whole picture's first search reduces it (where a face larger than a
+        # quarter of a small picture was found, at that scale: a drawn face is missed in a smaller copy)
+        scale = max(min(1.0, NEAR_FACE_SIDE / side), min(1.0, DETECTION_SIDES[0] / max(height, width)))
         sizes = {"minSize": (max(24, round(0.6 * side * scale)),) * 2, "maxSize": (round(1.6 * side * scale),) * 2}
         return [
             Detection(detection.box.moved(left, top), detection.score)
@@ -91,18 +106,18 @@ class FaceDetector:
 
     def _search(self, image: np.ndarray, scale: float, sizes: dict) -> List[Detection]:
         """The faces of the sizes ``sizes`` says (cascade options, in the reduced copy) in a copy of ``image``
-        reduced by ``scale``, largest first, in ``image``'s pixels."""
-        import cv2
-
-        grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
-        if scale < 1:
-            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        grey = self._contrast.apply(grey)
-        for angle in (0.0, *ROLL_ANGLES):
-            if detections := self._search_turned(grey, angle, sizes):
-                break
-        detections = [Detection(detection.box.scaled(1 / scale), detection.score) for detection in detections]
-        return sorted(detections, key=lambda detection: -detection.box.area)
+        reduced by ``scale``, largest first, in ``image``'s pixels: in its luma, upright, else turned, else in
+        ``renderings``, upright."""
+        image = np.ascontiguousarray(image)
+        for rendering, enlargement in (("luma", 1.0), *self.renderings):
+            grey = self._contrast.apply(rendered(image, rendering, scale * enlargement))
+            enlarged = {option: (round(size * enlargement),) * 2 for option, (size, _) in sizes.items()}
+            for angle in (0.0, *ROLL_ANGLES) if rendering == "luma" else (0.0,):
+                if detections := self._search_turned(grey, angle, enlarged):
+                    detections = [Detection(found.box.scaled(1 / (scale * enlargement)), found.score)
+                                  for found in detections]
+                    return sorted(detections, key=lambda detection: -detection.box.area)
+        return []
 
     def _search_turned(self, grey: np.ndarray, angle: float, sizes: dict) -> List[Detection]:
         """The faces in ``grey`` turned by ``angle`` degrees (anticlockwise) about its centre, as boxes of the same
@@ -127,9 +142,22 @@ class FaceDetector:
         return detections
 
 
+def rendered(image: np.ndarray, rendering: str, scale: float) -> np.ndarray:
+    """A grey copy (H, W) uint8 of an RGB ``image``, resized by ``scale``: its luma, its brightest channel
+    ("value") or the negative of its luma."""
+    import cv2
+
+    grey = image.max(axis=2) if rendering == "value" else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if scale != 1:
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interpolation)
+    return 255 - grey if rendering == "negative" else grey
+
+
 @functools.cache
-def face_detector() -> Optional[FaceDetector]:
-    """The offline face detector, or None where OpenCV or its cascade files are not installed."""
+def face_detector(renderings: tuple = ()) -> Optional[FaceDetector]:
+    """The offline face detector (searching ``renderings`` after the luma: ``FACE_RENDERINGS``), or None where
+    OpenCV or its cascade files are not installed."""
     try:
         import cv2
     except ImportError:
@@ -137,14 +165,15 @@ def face_detector() -> Optional[FaceDetector]:
     cascade = Path(getattr(getattr(cv2, "data", None), "haarcascades", "")) / FACE_CASCADE
     if not hasattr(cv2, "CascadeClassifier") or not cascade.is_file():
         return None  # OpenCV 5 no longer ships the cascades
-    return FaceDetector(cascade)
+    return FaceDetector(cascade, renderings)
 
 
 def subject_detector(category: Optional[str]):
     """(detector, square rule, note) for the models of ``category``; the detector is None where there is none
     here, and the note then says why."""
+    category = current_name(category)  # "cartoon face" of earlier versions is "cartoon-face"
     if category in FACE_CATEGORIES:
-        if (detector := face_detector()) is None:
+        if (detector := face_detector(FACE_RENDERINGS.get(category, ()))) is None:
             return None, None, "No face detector is installed (opencv-python-headless<5)"
         return detector, SQUARE_RULES[category], ""
     if category in ZERO_SHOT_PROMPTS:

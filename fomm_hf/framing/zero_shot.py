@@ -6,8 +6,8 @@ the Hub cache; ``$FOMM_ZERO_SHOT_CHECKPOINT`` names another OWLv2 checkpoint (a 
 pictures are prepared here as OWLv2 was trained (padded to a square with grey at the right and bottom, resized,
 normalised with CLIP's statistics), with torch, so that neither torchvision nor scipy is needed; they are looked
 at in 480x480 rather than OWLv2's 960x960 (its position embeddings interpolated), which is enough for subjects
-that fill much of the picture: one picture took 1.8 s instead of 10.5 s on the project's 2-core CPU (the base
-architecture with random weights, one run each).
+that fill much of the picture, and leaves a quarter of the patches to look at: several times faster on a CPU
+(docs/performance.md gives the figures).
 """
 
 import os
@@ -33,7 +33,7 @@ class ZeroShotDetector:
     """The objects that ``prompt`` names in a picture, with an OWLv2 checkpoint; loading raises OSError where the
     checkpoint is neither a folder nor in the Hub cache and cannot be downloaded."""
 
-    detections_per_second = 0.25  # about 2 s per picture on a 2-core CPU: the driving video is sampled sparsely
+    detections_per_second = 0.25  # seconds per picture on a CPU (docs/performance.md): the video is sampled sparsely
 
     def __init__(self, prompt: str, checkpoint: Optional[str] = None):
         from transformers import AutoTokenizer, Owlv2ForObjectDetection

@@ -1,6 +1,6 @@
 """The pipeline, the front door of the package: every animation runs through :class:`FOMMPipeline`.
 
-Its names are imported on first use (with diffusers), so that ``fomm models`` and the registry answer at once.
+Its names are imported on first use (with diffusers), so that ``import fomm_hf.pipelines`` is cheap.
 """
 
 from typing import TYPE_CHECKING
@@ -8,17 +8,21 @@ from typing import TYPE_CHECKING
 from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "AnimationResult": "fomm_hf.pipelines.pipeline_fomm",
+    "AnimationResult": "fomm_hf.pipelines.animation_result",
     "FOMMPipeline": "fomm_hf.pipelines.pipeline_fomm",
     "FOMMPipelineOutput": "fomm_hf.pipelines.pipeline_fomm",
-    "ResolvedModel": "fomm_hf.pipelines.loading",
-    "load_pipeline": "fomm_hf.pipelines.loading",
-    "resolve_model": "fomm_hf.pipelines.loading",
+    "keypoints_video_path": "fomm_hf.pipelines.video_job",
 }
-__all__ = ["AnimationResult", "FOMMPipeline", "FOMMPipelineOutput", "ResolvedModel", "load_pipeline", "resolve_model"]
+__all__ = [
+    "AnimationResult",
+    "FOMMPipeline",
+    "FOMMPipelineOutput",
+    "keypoints_video_path",
+]
 
 if TYPE_CHECKING:
-    from .loading import ResolvedModel, load_pipeline, resolve_model
-    from .pipeline_fomm import AnimationResult, FOMMPipeline, FOMMPipelineOutput
+    from .animation_result import AnimationResult
+    from .pipeline_fomm import FOMMPipeline, FOMMPipelineOutput
+    from .video_job import keypoints_video_path
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

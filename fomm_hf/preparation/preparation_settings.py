@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from typing import Optional
 
+from ..categories import category_name
 from ..errors import InvalidInputError
+from ..option_values import check_range
 
 CLIP_FORMATS = ("png", "jpg", "mp4")  # a folder of .png or .jpg frames per clip, or an .mp4 file
 
@@ -12,7 +14,7 @@ CLIP_FORMATS = ("png", "jpg", "mp4")  # a folder of .png or .jpg frames per clip
 class PreparationSettings:
     """What ``fomm prepare-data`` keeps, and how it writes it."""
 
-    category: str = "face"  # the subject to find: a model category (fomm models lists them)
+    category: str = "face"  # the subject to find (fomm_hf.categories)
     size: int = 256  # side of the clips' frames, in pixels
     clip_format: str = "jpg"  # jpg / png: a folder of frames per clip (quality 95 / lossless); mp4: one H.264 file
     min_frames: int = 64  # shorter tubes are dropped ("too short")
@@ -27,11 +29,10 @@ class PreparationSettings:
             raise InvalidInputError(
                 f"The clip format must be one of {', '.join(CLIP_FORMATS)}; got {self.clip_format!r}."
             )
-        for name, minimum in (("size", 16), ("min_frames", 2)):
-            if getattr(self, name) < minimum:
-                raise InvalidInputError(f"{name} must be at least {minimum}; got {getattr(self, name)}.")
-        if not 0 <= self.test_fraction < 1:
-            raise InvalidInputError(f"test_fraction must be in [0, 1); got {self.test_fraction}.")
+        object.__setattr__(self, "category", category_name(self.category))
+        check_range("size", self.size, minimum=16)
+        check_range("min_frames", self.min_frames, minimum=2)
+        check_range("test_fraction", self.test_fraction, minimum=0, below=1)
 
     @property
     def smallest_side(self) -> int:

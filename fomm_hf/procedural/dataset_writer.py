@@ -19,7 +19,8 @@ import numpy as np
 import PIL.Image
 
 from ..errors import InvalidInputError
-from .categories import MIN_SIZE, check_integer, clip_seeds, get_category
+from ..option_values import check_whole_number
+from .drawn_categories import MIN_SIZE, clip_seeds, get_category
 
 LAYOUTS = ("strip", "frames")
 LANDMARK_DECIMALS, POSE_DECIMALS = 4, 6  # rounding in the .json files, which keeps them short
@@ -27,7 +28,7 @@ LANDMARK_DECIMALS, POSE_DECIMALS = 4, 6  # rounding in the .json files, which ke
 
 def write_dataset(
     root,
-    category: str = "faces",
+    category: str = "cartoon-face",
     num_train: int = 200,
     num_test: int = 20,
     num_frames: int = 64,
@@ -50,14 +51,14 @@ def write_dataset(
         ("num_frames", num_frames, 1),
         ("size", size, MIN_SIZE),
     ):
-        check_integer(name, value, minimum)
+        check_whole_number(name, value, minimum)
     root = Path(root)
     for split in ("train", "test"):
         if (root / split).is_dir() and any((root / split).iterdir()):
             raise InvalidInputError(f"{root / split} is not empty: write the dataset to a new folder.")
 
     metadata = {
-        "category": category,
+        "category": kind.name,
         "num_frames": num_frames,
         "size": size,
         "seed": seed,
@@ -73,7 +74,7 @@ def write_dataset(
             frames, landmarks = kind.render(identity, poses, size)
             name = f"{index:05d}"
             write_frames(root / split / name, frames, layout)
-            identity_seed, motion_seed = clip_seeds(category, split, index, seed)
+            identity_seed, motion_seed = clip_seeds(kind.seed_name, split, index, seed)
             record = {
                 "split": split,
                 "index": index,

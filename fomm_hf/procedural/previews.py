@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..video import VideoWriter
-from .categories import get_category
+from .drawn_categories import get_category
 
 
 def sample_grid(

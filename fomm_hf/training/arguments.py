@@ -1,8 +1,8 @@
 """The options of a training run, and the command line that sets them (``train_accelerate.py``).
 
 :class:`TrainingArguments` holds each option's default, once; :func:`add_training_arguments` derives the
-command-line flags from it (``--data_dir`` and ``--data-dir`` alike). This module imports nothing heavy, so
-that a parser can be built at once.
+command-line flags from it (``--data-dir``, also spelt ``--data_dir`` as diffusers' training scripts spell
+theirs). This module imports nothing heavy, so that a parser can be built at once.
 """
 
 import argparse
@@ -11,7 +11,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..errors import InvalidInputError
+from ..option_values import check_range
 
 # torchvision's ImageNet VGG19 weights, as model.safetensors (see vgg.py)
 DEFAULT_VGG19_REPO = "timm/vgg19.tv_in1k"
@@ -60,8 +60,8 @@ class TrainingArguments:
     def __post_init__(self):
         for argument in dataclasses.fields(self):
             value, minimum = getattr(self, argument.name), argument.metadata.get("minimum")
-            if minimum is not None and value is not None and value < minimum:
-                raise InvalidInputError(f"--{argument.name} must be at least {minimum}; got {value}.")
+            if minimum is not None and value is not None:
+                check_range(f"--{argument.name.replace('_', '-')}", value, minimum)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +75,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     for argument in dataclasses.fields(TrainingArguments):
         if "help" not in argument.metadata:
             continue
-        names = [f"--{argument.name}"] + ([f"--{argument.name.replace('_', '-')}"] if "_" in argument.name else [])
+        names = [f"--{argument.name.replace('_', '-')}"] + ([f"--{argument.name}"] if "_" in argument.name else [])
         options = {key: value for key, value in argument.metadata.items() if key != "minimum"}
         if argument.default is dataclasses.MISSING:
             options["required"] = True

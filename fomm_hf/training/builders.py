@@ -11,9 +11,10 @@ from torch.optim.lr_scheduler import MultiStepLR
 from torch.utils.data import DataLoader
 
 from ..errors import CheckpointError, InvalidInputError
+from ..model_store import resolve_model
+from ..model_store.folders import DISCRIMINATOR_SUBFOLDER
 from ..models import KeypointDetector, ModelConfig, MultiScaleDiscriminator, OcclusionAwareGenerator
-from ..pipelines import load_pipeline, resolve_model
-from ..pipelines.folders import DISCRIMINATOR_SUBFOLDER
+from ..pipelines import FOMMPipeline
 from .arguments import TrainingArguments
 from .frames_dataset import FramesDataset
 from .training_config import TrainingConfig, TrainParams
@@ -80,7 +81,7 @@ def load_initial_weights(model: str, models: Models) -> None:
     """Copies the weights of the pipeline ``model`` into models built from the training config; the
     discriminator only where the pipeline has one. The architectures must match."""
     resolved = resolve_model(model)
-    pipe = load_pipeline(resolved)
+    pipe = FOMMPipeline.from_pretrained(resolved)
     pairs = [(models.kp_detector, pipe.kp_detector, "kp_detector"), (models.generator, pipe.generator, "generator")]
     try:
         trained_discriminator = MultiScaleDiscriminator.from_pretrained(resolved.folder,
@@ -169,7 +170,10 @@ def build_dataloader(
 ) -> DataLoader:
     """Shuffled batches of ``batch_size`` items per process, the last incomplete one dropped."""
     if len(dataset) < batch_size * num_processes:
+        processes = f" in each of {num_processes} processes" if num_processes > 1 else ""
         raise InvalidInputError(
-            f"The dataset has {len(dataset)} items per epoch, fewer than one batch of {batch_size} per process."
+            f"The dataset has {len(dataset)} items per epoch, fewer than one batch of {batch_size}{processes}: give "
+            f"--batch-size {max(1, len(dataset) // num_processes)} (or fewer), or add videos, or raise the config's "
+            "train_params.num_repeats (items per video and epoch)."
         )
     return DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=num_workers)

@@ -16,6 +16,7 @@ import PIL.Image
 import torch
 from torch.utils.data import Dataset
 
+from ..categories import current_name
 from ..errors import InvalidInputError
 from ..images import read_image, resize
 from ..video import open_video
@@ -25,7 +26,6 @@ from .training_config import AugmentationParams
 VIDEO_EXTENSIONS = (".mp4", ".gif", ".mov", ".webm", ".avi", ".mkv")
 STRIP_EXTENSIONS = (".png", ".jpg", ".jpeg")
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
-PROCEDURAL_MODEL_CATEGORIES = {"faces": "cartoon face"}  # fomm procedural-data categories with a model category
 
 
 def prepared_clip_size(root) -> Optional[int]:
@@ -37,13 +37,13 @@ def prepared_clip_size(root) -> Optional[int]:
 
 
 def dataset_category(root) -> Optional[str]:
-    """The model category of the subject of the dataset at ``root`` where its maker recorded it: ``fomm
-    prepare-data``'s preparation.json, or procedural cartoon faces' metadata.json; else None."""
+    """The category of the subject of the dataset at ``root`` where its maker recorded it: ``fomm
+    prepare-data``'s preparation.json, or ``fomm procedural-data``'s metadata.json; else None."""
     root = Path(root)
     for record, read in (("preparation.json", lambda data: data["settings"]["category"]),
-                         ("metadata.json", lambda data: PROCEDURAL_MODEL_CATEGORIES.get(data["category"]))):
+                         ("metadata.json", lambda data: data["category"])):
         try:
-            return read(json.loads((root / record).read_text()))
+            return current_name(read(json.loads((root / record).read_text())))
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return None

@@ -8,7 +8,8 @@ from torch.utils.data import Subset
 
 from ..errors import InvalidInputError
 from ..evaluation import evaluate_reconstruction
-from ..pipelines import load_pipeline, resolve_model
+from ..model_store import resolve_model
+from ..pipelines import FOMMPipeline
 from .builders import dataset_root
 from .frames_dataset import FramesDataset
 from .training_config import TrainingConfig, load_training_config
@@ -32,7 +33,8 @@ def reconstruct_test_videos(
     if not isinstance(config, TrainingConfig):
         config = load_training_config(config)
     dataset = FramesDataset(dataset_root(config, data_dir), config.frame_shape, is_train=False)
-    pipe = load_pipeline(resolve_model(model))  # after the data is found: a wrong folder is reported at once
+    # After the data is found: a wrong folder is reported at once.
+    pipe = FOMMPipeline.from_pretrained(resolve_model(model))
     height, width, _ = config.frame_shape
     if (height, width) != (pipe.image_size, pipe.image_size):
         raise InvalidInputError(

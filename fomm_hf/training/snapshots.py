@@ -5,7 +5,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from ..pictures import draw_keypoints, to_uint8_image
+from ..visualization import draw_keypoints, to_uint8_image
 from .objective import Generated
 
 

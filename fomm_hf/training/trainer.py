@@ -17,9 +17,9 @@ from torch.optim.lr_scheduler import MultiStepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..hub_access import check_hub_upload
-from ..pipelines.folders import push_folder_to_hub, write_pipeline_folder
-from ..pipelines.model_card import render_model_card
+from ..model_store.folders import push_folder_to_hub, write_pipeline_folder
+from ..model_store.hub_access import check_hub_upload
+from ..model_store.model_card import render_model_card
 from .arguments import TrainingArguments
 from .builders import (
     Models,
@@ -64,8 +64,9 @@ def broadcast_from_main_process(model: torch.nn.Module) -> None:
             torch.distributed.broadcast(tensor, src=0)
 
 
-def weights_checksum(model: torch.nn.Module) -> float:
-    """A number that changes with any parameter: to compare the replicas of a distributed run."""
+def parameter_sum(model: torch.nn.Module) -> float:
+    """A weighted sum of the parameters, which changes with any of them: to compare the replicas of a distributed
+    run."""
     return float(sum((p.detach().double() * (i + 1)).sum() for i, p in enumerate(model.parameters())))
 
 
@@ -260,7 +261,7 @@ class Trainer:
     def check_replicas_agree(self) -> None:
         """Distributed runs: every process must hold the same weights (logged, and an error otherwise)."""
         accelerator = self.accelerator
-        checksums = torch.tensor([weights_checksum(unwrap(model)) for model in self.models],
+        checksums = torch.tensor([parameter_sum(unwrap(model)) for model in self.models],
                                  dtype=torch.float64, device=accelerator.device)
         gathered = accelerator.gather(checksums[None]).cpu()  # (processes, 3)
         identical = bool((gathered == gathered[0]).all())

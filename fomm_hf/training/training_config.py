@@ -217,7 +217,7 @@ def load_training_config(path: Union[str, os.PathLike]) -> TrainingConfig:
 
 def shipped_config(path: Path) -> Path:
     """``path``, or where it does not exist, the config of that name that the package ships (if there is one)."""
-    from ..pipelines.registry import CONFIGS
+    from ..model_store.registry import CONFIGS
 
     if path.exists() or path.parent.name not in ("", "configs"):
         return path

@@ -16,7 +16,7 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from ..errors import CheckpointError
-from ..hub_access import hub_is_reachable
+from ..model_store.hub_access import hub_is_reachable
 from .arguments import DEFAULT_VGG19_REPO
 
 # Output channels of the 16 convolutions, "M" for 2x2 max-pooling (torchvision's configuration "E").

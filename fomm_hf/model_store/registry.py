@@ -4,7 +4,7 @@ The original authors published their checkpoints on Google Drive and Yandex, who
 once; copies of the same files live in Hugging Face Hub repositories. Each original model lists the copies known
 to hold it (``mirrors``, tried in order) and, where it is known, the file's SHA-256, which every download must
 match. A mirror is pinned to a commit where its full hash is known, so the file cannot change under the name.
-How a registered model is downloaded and converted is :mod:`.converted_models`' business.
+How a registered model is downloaded and converted is :mod:`.conversion_cache`'s business.
 """
 
 from dataclasses import dataclass
@@ -14,15 +14,6 @@ from typing import Dict, Optional, Tuple
 PACKAGE = Path(__file__).resolve().parent.parent
 CONFIGS = PACKAGE / "configs"
 BUNDLED_MODEL = PACKAGE / "bundled" / "procedural-faces-64"
-
-# What each category of model animates (the framing of inputs and the app's examples depend on it).
-CATEGORIES = {
-    "face": "real human faces, head and shoulders, front-facing",
-    "cartoon face": "the procedural cartoon faces of fomm_hf.procedural",
-    "body": "whole human bodies, standing",
-    "cartoon animal": "cartoon animals and characters, as in animated GIFs",
-    "robot arm": "a robot arm pushing objects on a table, seen from above",
-}
 
 ORIGINAL_LICENCE = (
     "Weights by Siarohin et al. (first-order-model): MIT since June 2023, CC BY-NC 4.0 before; the terms of the "
@@ -48,7 +39,7 @@ class HubFile:
 @dataclass(frozen=True)
 class RegisteredModel:
     name: str
-    category: str  # a key of CATEGORIES
+    category: str  # what it animates: a key of fomm_hf.categories.CATEGORIES
     description: str
     licence: str
     config: Path  # its yaml config: model, data and training parameters
@@ -85,7 +76,7 @@ MODELS: Dict[str, RegisteredModel] = {
     for model in [
         RegisteredModel(
             name="procedural-faces-64",
-            category="cartoon face",
+            category="cartoon-face",
             description="the bundled demo model: procedural cartoon faces, 64x64, trained on a 2-core CPU",
             licence="MIT (this project)",
             config=CONFIGS / "procedural-faces-64.yaml",
@@ -113,9 +104,9 @@ MODELS: Dict[str, RegisteredModel] = {
             "taichi-adv-cpk.pth.tar", 751,
             sha256="cf17bbb05bece3a75f353e42699a4c3ddc8152f486065c2c6741f4d1edecda64",
         ),
-        _original("mgif-256", "cartoon animal", "MGif", "cartoon animals (MGif, from animated GIFs), 256x256",
+        _original("mgif-256", "cartoon-animal", "MGif", "cartoon animals (MGif, from animated GIFs), 256x256",
                   "mgif-cpk.pth.tar", 750),
-        _original("bair-256", "robot arm", "BAIR robot pushing", "a robot arm pushing objects (BAIR), 256x256",
+        _original("bair-256", "robot-arm", "BAIR robot pushing", "a robot arm pushing objects (BAIR), 256x256",
                   "bair-cpk.pth.tar", 751),
         _original("fashion-256", "body", "Fashion (DwNet)", "fashion models posing: whole bodies, 256x256",
                   "fashion.pth.tar", 751),
@@ -124,8 +115,29 @@ MODELS: Dict[str, RegisteredModel] = {
     ]
 }
 
+# The model to name for real faces (the bundled model knows cartoon faces only), and the default on a Space.
+REAL_FACE_MODEL = "vox-adv-256"
+
 
 def registered_model(name: str) -> Optional[RegisteredModel]:
     """The registered model called ``name``, or None."""
     return MODELS.get(name)
 
+
+def config_category(config) -> Optional[str]:
+    """The category of the registered model whose config has the file name of ``config`` (the original
+    repository's ``config/vox-256.yaml`` is vox-256's), if any."""
+    return next((model.category for model in MODELS.values() if model.config.name == Path(config).name), None)
+
+
+def registered_original(name: str) -> RegisteredModel:
+    """The registered original model called ``name``; raises InvalidInputError, listing them, for another name."""
+    from ..errors import InvalidInputError
+    from ..schema import closest_key
+
+    registered = registered_model(name)
+    if registered is None or not registered.is_original:
+        originals = ", ".join(name for name, model in MODELS.items() if model.is_original)
+        raise InvalidInputError(f"{name!r} is not a registered original model{closest_key(name, MODELS)}; "
+                                f"they are: {originals}.")
+    return registered

@@ -1,8 +1,9 @@
 """Whether the Hugging Face Hub can be reached, found out in at most a few seconds.
 
-``huggingface_hub`` retries a request that cannot connect five times, with growing pauses: about 25 s before
-a machine without network learns that a file it does not have cannot be downloaded. Callers that have looked in
-the local cache first ask :func:`hub_is_reachable` before downloading, and say at once what to do instead.
+``huggingface_hub`` retries a request that cannot connect five times, with growing pauses, before a machine
+without network learns that a file it does not have cannot be downloaded (docs/models.md gives the time).
+Callers that have looked in the local cache first ask :func:`hub_is_reachable` before downloading, and say at
+once what to do instead.
 Commands that upload their result ask :func:`check_hub_upload` before their work, not after it.
 """
 
@@ -11,7 +12,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 CONNECT_SECONDS = 3.0
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")

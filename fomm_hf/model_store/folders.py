@@ -1,4 +1,10 @@
-"""Writing pipeline folders (atomically, with model card and discriminator) and sharing them on the Hub."""
+"""Writing pipeline folders (atomically, with model card and discriminator) and sharing them on the Hub.
+
+A pipeline folder is what ``FOMMPipeline.save_pretrained`` writes and ``FOMMPipeline.from_pretrained`` loads:
+``model_index.json`` (the pipeline class, its components' classes and its config) and a subfolder per component
+(its ``config.json`` and safetensors weights). The model store writes it from the components themselves, below
+the pipeline that loads it.
+"""
 
 import json
 import shutil
@@ -6,12 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Optional
 
-from huggingface_hub import ModelCard, create_repo, upload_folder
+from huggingface_hub import create_repo, upload_folder
 
 from ..errors import FOMMError, InvalidInputError
 from ..permissions import give_ordinary_permissions
-from .pipeline_fomm import FOMMPipeline
 
+PIPELINE_CLASS = "FOMMPipeline"  # what model_index.json names: the class that loads the folder
 DISCRIMINATOR_SUBFOLDER = "discriminator"
 # What a pipeline folder of this package holds, all of which may be replaced when it is written again: the
 # components, the model card, provenance, evaluation results and exported graphs.
@@ -25,7 +31,7 @@ def write_pipeline_folder(
     generator,
     image_size: int,
     discriminator=None,
-    model_card: Optional[ModelCard] = None,
+    model_card=None,
     extra_files: Optional[Mapping[str, str]] = None,
     category: Optional[str] = None,
 ) -> Path:
@@ -39,7 +45,7 @@ def write_pipeline_folder(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent))
     try:
-        FOMMPipeline(kp_detector, generator, image_size=image_size, category=category).save_pretrained(staging)
+        save_components(staging, kp_detector, generator, image_size, category)
         if discriminator is not None:
             discriminator.save_pretrained(staging / DISCRIMINATOR_SUBFOLDER)
         if model_card is not None:
@@ -54,6 +60,18 @@ def write_pipeline_folder(
         if staging.exists():
             shutil.rmtree(staging)
     return output_dir
+
+
+def save_components(folder: Path, kp_detector, generator, image_size: int, category: Optional[str]) -> None:
+    """The files of ``FOMMPipeline.save_pretrained``: each component in its subfolder, and model_index.json."""
+    import diffusers
+
+    index = {"_class_name": PIPELINE_CLASS, "_diffusers_version": diffusers.__version__, "category": category,
+             "image_size": image_size}
+    for name, component in (("kp_detector", kp_detector), ("generator", generator)):
+        component.save_pretrained(folder / name)
+        index[name] = [type(component).__module__, type(component).__name__]
+    (folder / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 
 def check_pipeline_destination(output_dir) -> Path:

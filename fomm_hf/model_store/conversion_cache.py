@@ -13,11 +13,14 @@ import hashlib
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
+from typing import Optional
 
 from ..errors import CheckpointError, InvalidInputError
-from ..hub_access import hub_is_reachable
-from .registry import RegisteredModel
+from .folders import check_pipeline_destination, write_converted_pipeline
+from .hub_access import hub_is_reachable
+from .registry import RegisteredModel, config_category
 
 CACHE_ENV_VAR = "FOMM_CACHE"
 
@@ -137,7 +140,6 @@ def convert_into_cache(model: RegisteredModel, checkpoint, source, replace: bool
     from filelock import FileLock
 
     from ..conversion import convert_original_checkpoint
-    from .folders import write_converted_pipeline
 
     folder = converted_folder(model)
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -161,3 +163,37 @@ def convert_into_cache(model: RegisteredModel, checkpoint, source, replace: bool
             category=model.category,
         )
     return folder
+
+
+def conversion_destination(registered: Optional[RegisteredModel], output=None, align_corners: bool = True):
+    """Where ``fomm convert`` writes a checkpoint of the person's: None for the cache of converted models, where
+    ``--model NAME`` finds it (a registered model, no folder asked for, converted in the convention its
+    checkpoint was trained with), else the pipeline folder ``output`` (by default named after the registered
+    model), checked first so that nothing of the person's is replaced."""
+    if registered is not None and output is None and align_corners:
+        return None
+    output = Path(output or registered.name)
+    check_pipeline_destination(output)
+    return output
+
+
+def convert_local_checkpoint(checkpoint, destination: Optional[Path], registered: Optional[RegisteredModel] = None,
+                             config=None, align_corners: bool = True, category: Optional[str] = None,
+                             repo_id: Optional[str] = None) -> Path:
+    """Converts the checkpoint file ``checkpoint`` into ``destination`` (:func:`conversion_destination`: None for
+    the cache); ``config`` defaults to the registered model's, ``category`` to that of the config's name, and
+    ``repo_id`` (what the model card's example loads) to the folder."""
+    from ..conversion import convert_original_checkpoint
+
+    checkpoint = Path(checkpoint)
+    source = f"local file {checkpoint.name}"
+    if destination is None:
+        if registered.sha256 and file_sha256(checkpoint) != registered.sha256:
+            warnings.warn(f"{checkpoint.name} is not the file the registry knows for {registered.name} (another "
+                          "SHA-256); converted all the same if its keys and shapes fit")
+        return convert_into_cache(registered, checkpoint, source, replace=True)
+    config = config or registered.config
+    converted = convert_original_checkpoint(config, checkpoint, align_corners=align_corners)
+    return write_converted_pipeline(destination, converted, checkpoint.name, source=source,
+                                    licence=registered.licence if registered else "",
+                                    repo_id=repo_id or str(destination), category=category or config_category(config))

@@ -3,17 +3,19 @@
 A model argument (``fomm ... --model``, ``$FOMM_MODEL``, the app's model menu, ``FOMMPipeline.from_pretrained``)
 is resolved in this order:
 
-1. nothing: ``$FOMM_MODEL`` if it is set, else the bundled demo model;
+1. nothing: the default model (:func:`default_model`): ``$FOMM_MODEL`` if it is set, else on a Hugging Face
+   Space (``$SPACE_ID`` set) vox-adv-256, for the visitors' photos, else the bundled demo model;
 2. an existing local folder: it must be a pipeline folder (with ``model_index.json``);
 3. a registered name (``fomm models`` lists them, :mod:`.registry`): the bundled model, or an original model,
-   downloaded and converted on first use and kept converted (:mod:`.converted_models`);
+   downloaded and converted on first use and kept converted (:mod:`.conversion_cache`);
 4. a Hub repository id (``owner/name``): its pipeline files are downloaded into the Hub cache, or found
    there when the Hub is offline (``HF_HUB_OFFLINE=1``). Its exported graphs (the ``onnx/``, ``openvino/``
    and ``openvino-int8/`` subfolders that ``fomm export`` writes) are fetched only when a backend asks for
    them (:class:`HubOrigin`).
 
-Resolving only finds (or downloads) the files; :func:`load_pipeline` then loads the weights. Commands resolve
-the model after checking their other inputs and before loading it, so a wrong name is reported at once.
+Resolving only finds (or downloads) the files; ``FOMMPipeline.from_pretrained`` then loads the weights (and
+takes a :class:`ResolvedModel` as it is). Commands resolve the model after checking their other inputs and
+before loading it, so that a wrong name is reported at once.
 """
 
 import functools
@@ -22,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from ..errors import CheckpointError, InvalidInputError
-from ..hub_access import hub_is_reachable
+from ..errors import InvalidInputError
 from ..schema import closest_key
-from .converted_models import converted_folder, registered_model_folder
-from .registry import BUNDLED_MODEL, MODELS, RegisteredModel, registered_model
+from .conversion_cache import converted_folder, is_converted, registered_model_folder
+from .hub_access import hub_is_reachable
+from .registry import BUNDLED_MODEL, MODELS, REAL_FACE_MODEL, RegisteredModel, registered_model
 
 MODEL_ENV_VAR = "FOMM_MODEL"
+SPACE_ENV_VAR = "SPACE_ID"  # set by Hugging Face Spaces
 PIPELINE_FILES = ["model_index.json", "*/config.json", "*/*.safetensors", "README.md"]
 
 
@@ -54,7 +57,8 @@ def download_exported_graphs(repo_id: str, revision: Optional[str], cache_dir: O
     from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
-    from ..export.exporting import EXPORT_RECORD, ExportRecord
+    from ..export import ExportRecord
+    from ..export.backends import EXPORT_RECORD
 
     def download(file: str, local_files_only: bool) -> Path:
         return Path(hf_hub_download(repo_id, f"{name}/{file}", revision=revision, cache_dir=cache_dir,
@@ -93,6 +97,19 @@ class ResolvedModel:
         return self.folder.name if is_local_folder else self.name
 
 
+def runs_on_a_space() -> bool:
+    """Whether this runs on a Hugging Face Space (which sets ``$SPACE_ID``)."""
+    return bool(os.environ.get(SPACE_ENV_VAR))
+
+
+def default_model() -> str:
+    """The model used where none is given: ``$FOMM_MODEL``; else, on a Hugging Face Space, the original model
+    for real faces (visitors bring photos of people); else the bundled demo model, which works offline."""
+    if os.environ.get(MODEL_ENV_VAR):
+        return os.environ[MODEL_ENV_VAR]
+    return REAL_FACE_MODEL if runs_on_a_space() else str(BUNDLED_MODEL)
+
+
 def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Optional[str] = None,
                   cache_dir: Optional[Union[str, os.PathLike]] = None) -> ResolvedModel:
     """The local pipeline folder of a model argument (see the module); raises InvalidInputError if there is none.
@@ -102,7 +119,7 @@ def resolve_model(model: Optional[Union[str, os.PathLike]] = None, revision: Opt
             return resolve_model(os.environ[MODEL_ENV_VAR], revision, cache_dir)
         except InvalidInputError as error:
             raise InvalidInputError(f"${MODEL_ENV_VAR}: {error}") from None
-    name = str(model or BUNDLED_MODEL)
+    name = str(model or default_model())
     kind = model_kind(name)
     if kind == "folder":
         return ResolvedModel(name, Path(name).expanduser())
@@ -169,14 +186,30 @@ def download_pipeline(repo_id: str, revision: Optional[str] = None,
     return folder
 
 
-def load_pipeline(model: Union[None, str, ResolvedModel] = None, **kwargs):
-    """The :class:`FOMMPipeline` of a model argument (resolved as the module says), loaded from its folder."""
-    from .pipeline_fomm import FOMMPipeline
+def why_unavailable(name: str) -> Optional[str]:
+    """Why the model argument ``name`` cannot be loaded here: it needs a download (not converted here, not in the
+    Hub cache) while the Hub is offline or out of reach; None where it can be loaded. Nothing is downloaded."""
+    from huggingface_hub import constants, try_to_load_from_cache
 
-    resolved = model if isinstance(model, ResolvedModel) else resolve_model(model)
-    try:
-        pipe = FOMMPipeline.from_pretrained(resolved.folder, **kwargs)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CheckpointError(f"Cannot load a FOMM pipeline from {resolved.name}: {error}") from None
-    pipe.hub_origin = resolved.hub_origin  # the folder alone does not say which repository it came from
-    return pipe
+    def cached(repo_id: str, filename: str, repo_type: str = "model", revision: Optional[str] = None) -> bool:
+        return isinstance(try_to_load_from_cache(repo_id, filename, revision=revision, repo_type=repo_type), str)
+
+    kind = model_kind(name)
+    if kind == "folder":
+        return None
+    if kind == "registered":
+        model = registered_model(name)
+        if model.folder is not None or is_converted(model) or any(
+            cached(mirror.repo_id, mirror.filename, mirror.repo_type, mirror.revision) for mirror in model.mirrors
+        ):
+            return None
+        needs = "it is not converted here and its checkpoint is not in the Hub cache"
+    elif cached(name, "model_index.json"):
+        return None
+    else:
+        needs = "it is not in the Hub cache"
+    if constants.HF_HUB_OFFLINE:
+        return f"{needs}, and the Hub is offline (HF_HUB_OFFLINE=1)"
+    if not hub_is_reachable():
+        return f"{needs}, and the Hub at {constants.ENDPOINT} cannot be reached"
+    return None
