@@ -9,19 +9,27 @@ The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, ea
 import sys
 from pathlib import Path
 
-import gradio as gr
+from fomm_hf.app.model_menu import ModelMenu
+from fomm_hf.app.settings import AppSettings
+from fomm_hf.errors import FOMMError
 
-from fomm_hf.app import (
+try:  # the operator's settings and menu, in one line, before gradio and torch load (seconds)
+    SETTINGS = AppSettings.from_env()
+    MENU = ModelMenu(SETTINGS.models, SETTINGS.allow_any_model)
+except (ValueError, FOMMError) as error:
+    sys.exit(f"app.py: error: {' '.join(str(error).split())}")
+
+import gradio as gr  # noqa: E402
+
+from fomm_hf.app import (  # noqa: E402
     CROP_MODES,
     MOTION_MODES,
     Animator,
-    AppSettings,
     find_examples,
     on_zero_gpu,
     refusing_unreadable_images,
 )
-from fomm_hf.categories import CATEGORIES
-from fomm_hf.errors import FOMMError
+from fomm_hf.categories import CATEGORIES  # noqa: E402
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -110,8 +118,8 @@ def wire_events(animator: Animator, page: dict, groups: list) -> None:
                                  [page["result_video"], page["keypoints_video"], page["status"]], api_name="animate")
 
 
-def build_demo(settings: AppSettings) -> gr.Blocks:
-    animator = Animator(settings)
+def build_demo(settings: AppSettings, menu: ModelMenu = None) -> gr.Blocks:
+    animator = Animator(settings, menu)
     results_lifetime = (settings.results_lifetime, settings.results_lifetime)
     with gr.Blocks(title="First Order Motion Model", delete_cache=results_lifetime) as demo:
         gr.Markdown(DESCRIPTION)
@@ -127,9 +135,8 @@ def build_demo(settings: AppSettings) -> gr.Blocks:
 
 
 try:
-    SETTINGS = AppSettings.from_env()
-    demo = build_demo(SETTINGS)
-except (ValueError, FOMMError) as error:  # the operator's settings: one line, before the server starts
+    demo = build_demo(SETTINGS, MENU)
+except (ValueError, FOMMError) as error:  # the device, a model to load at start: one line, before serving
     sys.exit(f"app.py: error: {' '.join(str(error).split())}")
 
 if __name__ == "__main__":

@@ -87,6 +87,11 @@ def at_face(detections, centre, width: float) -> bool:
     return bool(np.hypot(*(np.array(box.centre) - centre)) < 0.3 * box.width and 0.5 * width < box.width < 2 * width)
 
 
+def skin_luma(identity) -> float:
+    red, green, blue = identity.skin
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
 def cartoon_frames(size: int = 128, clips: int = 24, num_frames: int = 32, every: int = 4):
     """[(frame, face centre, face width in px, dark skin)] of every ``every``-th frame of the test clips."""
     faces = get_category("cartoon-face")
@@ -94,7 +99,7 @@ def cartoon_frames(size: int = 128, clips: int = 24, num_frames: int = 32, every
     for index in range(clips):
         identity, poses = faces.sample_clip("test", index, num_frames)
         frames, landmarks = faces.render(identity, poses[::every], size)
-        luma = 0.299 * identity.skin[0] + 0.587 * identity.skin[1] + 0.114 * identity.skin[2]
+        luma = skin_luma(identity)
         samples += [(frame, points[CENTRE], 2 * identity.face_width * size, luma < DARK_SKIN)
                     for frame, points in zip(frames, landmarks)]
     return samples
@@ -106,8 +111,7 @@ def driving_faces(frames):
     size = frames[0].shape[0]
     identity, poses = faces.sample_clip("test", CARTOON_DRIVING_CLIP, len(frames))
     _, landmarks = faces.render(identity, poses, size)
-    luma = 0.299 * identity.skin[0] + 0.587 * identity.skin[1] + 0.114 * identity.skin[2]
-    return [(points[CENTRE], 2 * identity.face_width * size) for points in landmarks], luma
+    return [(points[CENTRE], 2 * identity.face_width * size) for points in landmarks], skin_luma(identity)
 
 
 def puppet_frames(count: int = 40, size: int = 128):
@@ -116,16 +120,17 @@ def puppet_frames(count: int = 40, size: int = 128):
 
 
 def milliseconds(cases: dict, repeats: int) -> dict:
-    """{case: ms per frame} for {case: (detector, frames)}: the whole frame searched, and the face followed
-    (``near=`` the face found in the frame before, on the frames whose previous frame had one); the best of
-    ``repeats`` passes, the cases taking turns, so that another process's load falls on all of them alike."""
+    """{case: ms per frame} for {case: (detector, frames, with a face)}: the whole frame searched, and, in frames
+    with a face, the face followed (``near=`` the face found in the frame before, on the frames after one where it
+    was found); the best of ``repeats`` passes, the cases taking turns, so that another process's load falls on
+    all of them alike."""
     pairs = {}
-    for case, (detector, frames) in cases.items():
+    for case, (detector, frames, with_face) in cases.items():
         found = [detector(frame) for frame in frames]  # also a warm-up
-        pairs[case] = [(frame, before[0].box) for frame, before in zip(frames[1:], found) if before]
+        pairs[case] = [(frame, before[0].box) for frame, before in zip(frames[1:], found) if before and with_face]
     whole, near = {case: [] for case in cases}, {case: [] for case in cases}
     for _ in range(repeats):
-        for case, (detector, frames) in cases.items():
+        for case, (detector, frames, _) in cases.items():
             start = time.perf_counter()
             for frame in frames:
                 detector(frame)
@@ -140,13 +145,14 @@ def milliseconds(cases: dict, repeats: int) -> dict:
 
 
 def followed(category: str, frames, fps: float) -> dict:
-    """What ``SubjectFramer(category).follow`` does with the video: the frames it looks at (one in ``stride``),
-    those where it finds the face, and whether it follows it (found in enough of them)."""
+    """What ``SubjectFramer(category).follow`` does with the video (its note, whether it follows the face), and
+    its first pass's figures: the frames it looks at (one in ``stride``) and those where it finds the face."""
     framer = SubjectFramer(category)
     stride = max(1, round(fps / framer.detect.detections_per_second))  # as SubjectFramer.follow
     track = follow_subject(iter(frames), framer.detect, framer.rule.square, stride, fps)
+    result = framer.follow(iter(frames), fps)
     return {"stride": stride, "found": track.found if track else 0, "looked_at": len(range(0, len(frames), stride)),
-            "followed": bool(track and track.reliable)}
+            "followed": result.track is not None, "note": result.note}
 
 
 def cpu_name() -> str:
@@ -230,8 +236,9 @@ def main():
               f"{'yes' if row['followed'] else 'no'} |")
 
     # cost
-    videos = {"carphone.mp4": carphone, "driving.mp4": driving, "puppets (no face)": puppets}
-    timings = milliseconds({(video_name, name): (detector, frames) for video_name, frames in videos.items()
+    videos = {"carphone.mp4": (carphone, True), "driving.mp4": (driving, True), "puppets (no face)": (puppets, False)}
+    timings = milliseconds({(video_name, name): (detector, frames, with_face)
+                            for video_name, (frames, with_face) in videos.items()
                             for name, detector in detectors.items()}, args.repeats)
     results["milliseconds"] = {f"{video_name}, {name}": row for (video_name, name), row in timings.items()}
     print(f"\nMilliseconds per frame (best of {args.repeats} passes)")

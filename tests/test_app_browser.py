@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import REPO_ROOT, running_app
+from .helpers import REPO_ROOT, needs, running_app
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium); Playwright never downloads one here
 # Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing")
-
-CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing"), needs(CHROMIUM)]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,9 +27,8 @@ RESULT_PLAYABLE = "() => document.querySelector('#result-video video')?.readySta
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -10,15 +10,13 @@ looks again in other renderings of a picture where nothing is found in its luma 
 import numpy as np
 import pytest
 
-from fomm_hf.framing import SubjectFramer, face_detector
+from fomm_hf.framing import SubjectFramer
 from fomm_hf.framing.detection import subject_detector
 from fomm_hf.images import read_image
 from fomm_hf.procedural import FACE_LANDMARKS, get_category
 from fomm_hf.video import open_video
 
 from .helpers import REPO_ROOT
-
-pytestmark = pytest.mark.skipif(face_detector() is None, reason="no OpenCV face detector installed")
 
 EXAMPLE = REPO_ROOT / "examples" / "cartoon-face"
 DRIVING_CLIP = ("test", 7)  # scripts/bundle_demo_model.py: split and index of the driving clip

@@ -13,7 +13,7 @@ import torch
 from fomm_hf import FOMMPipeline
 from fomm_hf.cli import main
 
-from .helpers import REPO_ROOT, audio_seconds, make_clip, random_frames, read_all, run_fomm
+from .helpers import REPO_ROOT, assert_frames_match, audio_seconds, make_clip, random_frames, read_all, run_fomm
 
 
 @pytest.fixture(scope="module")
@@ -130,33 +130,46 @@ def tiny_model_dir(tiny_pipeline, tmp_path):
     return tmp_path / "tiny-model"
 
 
-def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_path):
+def test_cli_animates_the_example_frame_by_frame_as_the_models_do(bundled_example, tmp_path, capsys):
+    """``fomm animate`` with the bundled model (no --model), the centre square of each frame: every written frame
+    is the frame the modules compute for it; the summary says that this model knows cartoon faces only and names
+    the model for real faces."""
+    output = tmp_path / "result.mp4"
+    assert main(["animate", "--source", str(bundled_example.source_path), "--driving",
+                 str(bundled_example.driving_path), "--output", str(output), "--framing", "none"]) == 0
+    assert_frames_match(read_all(output), bundled_example.expected)
+    printed = capsys.readouterr().out
+    assert f"Wrote {output}" in printed and "64 frames at 25 fps" in printed
+    assert "This model knows cartoon faces only; for real faces, use --model vox-adv-256." in printed
+
+
+def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_path, capsys):
     clip = make_clip(tmp_path / "driving.mp4", size="64x48", seconds=0.8, audio_seconds=0.8)
     PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
     output = tmp_path / "result.mp4"
-    result = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
-                      "--output", output, "--keypoints", "--find-best-frame", "--adapt-scale", "--batch-size", 2)
-    assert result.returncode == 0, result.stderr
-    assert f"Wrote {output} and {tmp_path / 'result_keypoints.mp4'}" in result.stdout
-    assert "20 frames at 25 fps" in result.stdout and "frames per second, the first written after" in result.stdout
-    assert "Animating" in result.stderr and "frame/s" in result.stderr  # the tqdm progress bar
+    arguments = ["animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip]
+    assert main([*map(str, arguments), "--output", str(output), "--keypoints", "--find-best-frame", "--adapt-scale",
+                 "--batch-size", "2"]) == 0
+    printed = capsys.readouterr()
+    assert f"Wrote {output} and {tmp_path / 'result_keypoints.mp4'}" in printed.out
+    assert "20 frames at 25 fps" in printed.out and "frames per second, the first written after" in printed.out
+    assert "Animating" in printed.err and "frame/s" in printed.err  # the tqdm progress bar
     assert read_all(output).shape == (20, 32, 32, 3)
     assert read_all(tmp_path / "result_keypoints.mp4").shape == (20, 32, 96, 3)
     assert audio_seconds(output) == pytest.approx(0.8, abs=0.1)
 
-    absolute = run_fomm("animate", "--model", tiny_model_dir, "--source", tmp_path / "face.png", "--driving", clip,
-                        "--output", tmp_path / "absolute.gif", "--absolute", "--fast", "--device", "cpu",
-                        "--max-frames", 7)
-    assert absolute.returncode == 0, absolute.stderr
+    assert main([*map(str, arguments), "--output", str(tmp_path / "absolute.gif"), "--absolute", "--fast",
+                 "--device", "cpu", "--max-frames", "7"]) == 0
+    printed = capsys.readouterr().out
     assert read_all(tmp_path / "absolute.gif").shape == (7, 32, 32, 3)
-    assert "only its first 7 frames (0.3 s) were animated (--max-frames 7)" in absolute.stdout
-    assert "The driving video's sound is not in the result: a GIF holds no sound" in absolute.stdout
+    assert "only its first 7 frames (0.3 s) were animated (--max-frames 7)" in printed
+    assert "The driving video's sound is not in the result: a GIF holds no sound" in printed
 
 
-def test_the_model_comes_from_the_environment(tiny_model_dir, tmp_path):
+def test_the_model_comes_from_the_environment(tiny_model_dir, tmp_path, monkeypatch):
     clip = make_clip(tmp_path / "driving.mp4", size="32x32", seconds=0.2)
     PIL.Image.fromarray(random_frames(1, 40, 40)[0]).save(tmp_path / "face.png")
-    result = run_fomm("animate", "--source", tmp_path / "face.png", "--driving", clip, "--output",
-                      tmp_path / "out.mp4", FOMM_MODEL=str(tiny_model_dir))
-    assert result.returncode == 0, result.stderr
+    monkeypatch.setenv("FOMM_MODEL", str(tiny_model_dir))
+    assert main(["animate", "--source", str(tmp_path / "face.png"), "--driving", str(clip), "--output",
+                 str(tmp_path / "out.mp4")]) == 0
     assert read_all(tmp_path / "out.mp4").shape == (5, 32, 32, 3)  # the tiny model's 32 px, not the bundled 64

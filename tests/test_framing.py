@@ -19,8 +19,6 @@ from fomm_hf.video import VideoWriter, open_video
 
 from .helpers import MEDIA, REPO_ROOT, needs
 
-pytestmark = pytest.mark.skipif(face_detector() is None, reason="no OpenCV face detector installed")
-
 # Marked by hand on astronaut.png (512x512): cheek to cheek, brows to chin; and the eyes, nose tip and mouth.
 ASTRONAUT_FACE = Box(181, 85, 271, 173)
 ASTRONAUT_FEATURES = [(203, 101), (250, 103), (225, 126), (225, 146)]
@@ -241,10 +239,10 @@ def bytes_to_unicode() -> dict:
 def tiny_owlv2(tmp_path_factory):
     """A tiny OWLv2 with random weights and a character-level CLIP tokenizer, saved as a checkpoint folder: the
     class and files of the real checkpoint, none of its knowledge (the tests below test plumbing only)."""
-    transformers = pytest.importorskip("transformers")
     import json
 
     import torch
+    import transformers
 
     folder = tmp_path_factory.mktemp("owlv2")
     symbols = list(bytes_to_unicode().values())

@@ -200,7 +200,6 @@ def encoded_sources(monkeypatch) -> list:
 def test_the_same_file_gives_the_same_source_pixels_through_pipe_cli_and_app(
     tiny_pipeline, odd_files, encoded_sources, tmp_path, monkeypatch, name, fit, crop
 ):
-    gradio = pytest.importorskip("gradio")  # noqa: F841 (the app's logic needs it)
     from fomm_hf.app import Animator, AppSettings
     from fomm_hf.cli import main
 

@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -28,8 +27,6 @@ from fomm_hf.procedural.drawn_categories import DRAWN
 from fomm_hf.procedural.faces import HEAD_CENTRE, head_transform
 from fomm_hf.procedural.rasterizer import coverage
 from fomm_hf.procedural.shapes import ellipse, stroke, transform
-
-SAMPLES_PNG = Path("/tmp/procedural_samples.png")
 
 
 def clip(category: str, index: int, num_frames: int = 8, size: int = 64, split: str = "test"):
@@ -294,10 +291,18 @@ def test_command(tmp_path, capsys):
     assert error.startswith("fomm procedural-data: error:") and "not empty" in error
 
 
-def test_sample_grid_png():
-    """Writes a grid to look at: 4 faces and 3 puppets (rows) at 5 moments of their clips (columns)."""
-    frame_indices = (0, 12, 24, 36, 48)
-    grid = np.concatenate([sample_grid("cartoon-face", 4, frame_indices, 96),
-                           sample_grid("puppet", 3, frame_indices, 96)])
-    assert grid.shape == (7 * 96, 5 * 96, 3)
-    PIL.Image.fromarray(grid).save(SAMPLES_PNG)
+def test_sample_grid_holds_each_clip_at_each_moment():
+    """sample_grid (the preview of a category): row i, column j is training clip i rendered at moment j, and the
+    cells differ along a row (the clip moves) and down a column (other identities)."""
+    frame_indices, size = (0, 12, 24), 48
+    for category, rows in (("cartoon-face", 2), ("puppet", 2)):
+        grid = sample_grid(category, rows, frame_indices, size)
+        assert grid.shape == (rows * size, len(frame_indices) * size, 3)
+        kind = get_category(category)
+        cells = grid.reshape(rows, size, len(frame_indices), size, 3).transpose(0, 2, 1, 3, 4)
+        for row in range(rows):
+            identity, poses = kind.sample_clip("train", row, max(frame_indices) + 1)
+            expected, _ = kind.render(identity, [poses[t] for t in frame_indices], size)
+            assert np.array_equal(cells[row], expected), (category, row)
+            assert all(not np.array_equal(cells[row, 0], cells[row, j]) for j in range(1, len(frame_indices)))
+        assert not np.array_equal(cells[0, 0], cells[1, 0])

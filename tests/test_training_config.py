@@ -285,8 +285,12 @@ def test_builders_make_models_optimizers_schedules_and_data_from_the_config(tmp_
     assert len(dataset) == 2 * config.train_params.num_repeats and dataset.augmentation is not None
     batch = next(iter(builders.build_dataloader(dataset, batch_size=2)))
     assert batch["source"].shape == (2, 3, 64, 64)
-    with pytest.raises(InvalidInputError, match="fewer than one batch"):
+    # Too few clips for one batch: the message names the flag to change, and by how much.
+    with pytest.raises(InvalidInputError, match="2 items per epoch, fewer than one batch of 3 in each of 2 "
+                                                "processes: give --batch-size 1 "):
         builders.build_dataloader(dataset, batch_size=3, num_processes=2)
+    with pytest.raises(InvalidInputError, match="fewer than one batch of 4: give --batch-size 2 .*num_repeats"):
+        builders.build_dataloader(dataset, batch_size=4)
     with pytest.raises(InvalidInputError, match="--data_dir"):
         builders.build_train_dataset(dataclasses.replace(config, dataset_params=dataclasses.replace(
             config.dataset_params, root_dir=None)))

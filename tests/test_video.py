@@ -19,7 +19,7 @@ from fomm_hf.images import prepare_images
 from fomm_hf.video import VideoWriter, check_output_path, iter_batches, open_video
 from fomm_hf.video.ffmpeg import StatedInfo, parse_header
 
-from .helpers import H264, MEDIA, audio_seconds, ffmpeg, make_clip, random_frames, read_all
+from .helpers import H264, MEDIA, audio_seconds, ffmpeg, make_clip, needs, random_frames, read_all
 
 CARPHONE = MEDIA / "carphone.mp4"
 
@@ -398,7 +398,7 @@ def test_writer_rejects_bad_arguments(tmp_path):
 # Real content
 
 
-@pytest.mark.skipif(not CARPHONE.is_file(), reason=f"{CARPHONE} is missing")
+@needs(CARPHONE)
 def test_carphone_round_trip(tmp_path):
     path = tmp_path / "carphone_64.mp4"
     with open_video(CARPHONE) as video:

@@ -33,9 +33,9 @@ class Animator:
     them ``settings.results_lifetime`` seconds later (the Blocks' ``delete_cache``).
     """
 
-    def __init__(self, settings: AppSettings):
+    def __init__(self, settings: AppSettings, menu: Optional[ModelMenu] = None):
         self.settings = settings
-        self.menu = ModelMenu(settings.models, settings.allow_any_model)
+        self.menu = menu or ModelMenu(settings.models, settings.allow_any_model)
         preload = settings.preload_models or runs_on_zero_gpu()  # ZeroGPU wants models on "cuda" from the start
         capacity = max(settings.cached_models, len(self.menu.entries) if preload else 0)
         try:

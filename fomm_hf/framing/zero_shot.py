@@ -33,7 +33,7 @@ class ZeroShotDetector:
     """The objects that ``prompt`` names in a picture, with an OWLv2 checkpoint; loading raises OSError where the
     checkpoint is neither a folder nor in the Hub cache and cannot be downloaded."""
 
-    detections_per_second = 0.25  # seconds per picture on a CPU (docs/performance.md): the video is sampled sparsely
+    detections_per_second = 0.25  # each takes seconds on a CPU (docs/performance.md): the video is sampled sparsely
 
     def __init__(self, prompt: str, checkpoint: Optional[str] = None):
         from transformers import AutoTokenizer, Owlv2ForObjectDetection

@@ -19,15 +19,14 @@ class MediaInfo:
     """What the header of a media file announces, completed by counting the video packets if it states no length.
 
     Files written as a stream, like the webm recordings of browsers' MediaRecorder (webcam recordings), state no
-    duration: then ``duration`` is measured by reading the video packets without decoding them, which is fast,
-    and ``duration_counted`` is True. ``duration`` is 0.0 if even that fails.
+    duration: then ``duration`` is measured by reading the video packets without decoding them, which is fast.
+    ``duration`` is 0.0 if even that fails.
     """
 
     has_video: bool
     has_audio: bool
     fps: Optional[float]  # None without a video stream
     duration: float  # seconds, of the longest stream; measured on the video stream if the header states none
-    duration_counted: bool = False  # the header stated no duration: it was measured by reading the packets
 
 
 def probe_media(path) -> MediaInfo:
@@ -55,9 +54,7 @@ def probe_media(path) -> MediaInfo:
             fps = frames / seconds  # the header states no real frame rate: the average of the recording
         if not seconds and frames and fps:
             seconds = frames / fps
-        return MediaInfo(
-            has_video=True, has_audio=info.has_audio, fps=fps, duration=seconds or 0.0, duration_counted=True
-        )
+        return MediaInfo(has_video=True, has_audio=info.has_audio, fps=fps, duration=seconds or 0.0)
     return MediaInfo(has_video=info.has_video, has_audio=info.has_audio, fps=info.fps, duration=info.duration or 0.0)
 
 

@@ -28,7 +28,8 @@ class OutputFormat:
 EVEN_SIZE = "crop=trunc(iw/2)*2:trunc(ih/2)*2"  # yuv420p needs an even width and height: drop an odd last row/column
 H264 = ("-vf", EVEN_SIZE, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18")
 VP9 = ("-vf", EVEN_SIZE, "-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-crf", "32", "-b:v", "0")
-VP9_SPEED = ("-deadline", "good", "-cpu-used", "4", "-row-mt", "1")  # faster than libvpx's defaults: docs/performance.md
+# libvpx's faster settings, for a file of about the same size (docs/performance.md gives the figures)
+VP9_SPEED = ("-deadline", "good", "-cpu-used", "4", "-row-mt", "1")
 GIF_PALETTE = ("-vf", "split[a][b];[a]palettegen[p];[b][p]paletteuse")  # one palette fitted to all the frames
 FASTSTART = ("-movflags", "+faststart")  # index first, so that players can start before the download ends
 
