@@ -3,7 +3,8 @@
 The default model is $FOMM_MODEL's (a registered name, pipeline folder or Hub repo id), else vox-adv-256 on a
 Space, else the bundled demo model; the models offered, the limits and the device are set by the $FOMM_APP_*
 variables (see :class:`fomm_hf.app.AppSettings`), and the address by $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT.
-The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, each animation runs on its GPU.
+The animate button is also the API endpoint ``/animate``. On a ZeroGPU Space, each animation runs on its GPU. The
+Live tab animates the picture with the webcam's frames as they come ($FOMM_APP_LIVE*; not on ZeroGPU).
 """
 
 import sys
@@ -25,10 +26,12 @@ from fomm_hf.app import (  # noqa: E402
     CROP_MODES,
     MOTION_MODES,
     Animator,
+    LiveTab,
     find_examples,
     on_zero_gpu,
     refusing_unreadable_images,
 )
+from fomm_hf.app.live import CAMERA_CONSTRAINTS, CAMERA_SCRIPT, example_sources  # noqa: E402
 from fomm_hf.categories import CATEGORIES  # noqa: E402
 
 EXAMPLES = Path(__file__).with_name("examples")
@@ -38,6 +41,11 @@ DESCRIPTION = """\
 Animate a picture with the motion of a video ([Siarohin et al., NeurIPS 2019](https://arxiv.org/abs/2003.00196)).
 Choose a model, give a source image and a driving video of the kind of object it animates (faces for the face
 models), then press **Animate**. The result keeps the driving video's frame rate and sound.
+"""
+LIVE_DESCRIPTION = """\
+Animate a picture with your webcam, live: choose a source picture (a face for the face models), start the
+camera and move. The camera's first frame is the reference pose: **Reset pose** makes the next one the reference.
+When the server is slower than the camera, frames are dropped, never queued: the picture keeps up with you.
 """
 
 
@@ -118,19 +126,77 @@ def wire_events(animator: Animator, page: dict, groups: list) -> None:
                                  [page["result_video"], page["keypoints_video"], page["status"]], api_name="animate")
 
 
+def live_columns(animator: Animator) -> dict:
+    gr.Markdown(LIVE_DESCRIPTION)
+    menu = animator.menu
+    with gr.Row():
+        with gr.Column():
+            source_image = gr.Image(label="Source picture", sources=["upload", "clipboard"], type="filepath",
+                                    image_mode=None, height=280, elem_id="live-source")
+            source_image.preprocess = refusing_unreadable_images(source_image.preprocess)
+            model = gr.Dropdown(menu.labels, value=menu.default.label, allow_custom_value=menu.allow_any,
+                                label="Model", elem_id="live-model")
+            motion = gr.Radio(list(MOTION_MODES), value="relative", label="Motion", elem_id="live-motion")
+            with gr.Row():
+                adapt_scale, fast = gr.Checkbox(label="Adapt scale"), gr.Checkbox(label="Fast (reduced precision)")
+        with gr.Column():
+            camera = gr.Image(label="Camera (mirrored)", sources=["webcam"], streaming=True, type="numpy",
+                              webcam_options=gr.WebcamOptions(mirror=True, constraints=CAMERA_CONSTRAINTS),
+                              height=280, elem_id="live-camera")
+            gr.HTML("", elem_id="live-camera-note")  # why the camera cannot be opened (CAMERA_SCRIPT)
+        with gr.Column():
+            output = gr.Image(label="Live", streaming=True, height=280, elem_id="live-output")
+            reset = gr.Button("Reset pose", elem_id="live-reset")
+            status = gr.Textbox(label="Status", interactive=False, lines=4, elem_id="live-status")
+    return dict(source_image=source_image, model=model, motion=motion, adapt_scale=adapt_scale, fast=fast,
+                camera=camera, output=output, reset=reset, status=status)
+
+
+def live_example_groups(animator: Animator, tab: dict) -> list:
+    """(category, column) per category of example pictures, shown with the models of that category."""
+    groups = []
+    for category, sources in example_sources(EXAMPLES).items():
+        with gr.Column(visible=animator.shows_examples(animator.menu.default.label, category)) as group:
+            gr.Examples([[source] for source in sources], inputs=[tab["source_image"]],
+                        label=f"Examples: {CATEGORIES[category]}")
+        groups.append((category, group))
+    return groups
+
+
+def wire_live(live: LiveTab, animator: Animator, tab: dict, groups: list) -> None:
+    inputs = [tab[name] for name in ("camera", "source_image", "model", "motion", "adapt_scale", "fast")]
+    tab["camera"].stream(live.stream, inputs, [tab["output"], tab["status"], tab["camera"]], show_progress="minimal",
+                         show_progress_on=[tab["status"]], api_visibility="private", **live.stream_options)
+    live.show_frames_in(tab["output"])
+    tab["reset"].click(live.reset, None, None, queue=False, api_visibility="private")
+    tab["model"].change(
+        lambda label: [gr.Column(visible=animator.shows_examples(label, category)) for category, _ in groups],
+        tab["model"], [group for _, group in groups], queue=False, api_visibility="private")
+
+
 def build_demo(settings: AppSettings, menu: ModelMenu = None) -> gr.Blocks:
     animator = Animator(settings, menu)
+    live = LiveTab(animator)
     results_lifetime = (settings.results_lifetime, settings.results_lifetime)
     with gr.Blocks(title="First Order Motion Model", delete_cache=results_lifetime) as demo:
-        gr.Markdown(DESCRIPTION)
-        with gr.Row():
-            with gr.Column():
-                page = source_column()
-            with gr.Column():
-                page.update(driving_column(animator))
-            with gr.Column():
-                page.update(result_column())
-        wire_events(animator, page, example_groups(animator, page))
+        gr.Markdown(DESCRIPTION + (f"\n{live.hidden_because}" if live.hidden_because else ""))
+        with gr.Tabs():
+            with gr.Tab("Animate a video", id="animate"):
+                with gr.Row():
+                    with gr.Column():
+                        page = source_column()
+                    with gr.Column():
+                        page.update(driving_column(animator))
+                    with gr.Column():
+                        page.update(result_column())
+                wire_events(animator, page, example_groups(animator, page))
+            if live.shown:
+                with gr.Tab("Live", id="live", elem_id="live-tab"):
+                    tab = live_columns(animator)
+                    wire_live(live, animator, tab, live_example_groups(animator, tab))
+        if live.shown:
+            demo.load(None, js=CAMERA_SCRIPT)
+            demo.unload(live.leave)
     return demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue_size)
 
 

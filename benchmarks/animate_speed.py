@@ -22,29 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import MEDIA, vox_256_random
 
-from fomm_hf import FOMMPipeline, ModelConfig, transfer_motion
+from fomm_hf import FOMMPipeline, transfer_motion
 from fomm_hf.images import prepare_image, prepare_images
-
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO.parent / "shared" / "media"
-
-
-def vox_256_random(seed: int = 0) -> FOMMPipeline:
-    """The vox-256 architecture (configs/vox-256.yaml) with random weights and non-trivial BatchNorm statistics."""
-    torch.manual_seed(seed)
-    config = ModelConfig.from_yaml(REPO / "configs" / "vox-256.yaml")
-    kp_detector, generator = config.build_kp_detector(), config.build_generator()
-    with torch.no_grad():
-        for model in (kp_detector, generator):
-            for name, buffer in model.named_buffers():
-                if name.endswith("running_var"):
-                    buffer.uniform_(0.5, 2.0)
-                elif name.endswith("running_mean"):
-                    buffer.uniform_(-0.2, 0.2)
-    pipe = FOMMPipeline(kp_detector.eval(), generator.eval(), config.image_size)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def load_inputs(num_frames: int, size: int):

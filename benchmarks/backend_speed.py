@@ -23,35 +23,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import MEDIA, REPO, vox_256_random
 
 from fomm_hf import FOMMPipeline
 from fomm_hf.animation.device import reduced_precision_dtype
 from fomm_hf.animation.exported import openvino_has_bf16
 from fomm_hf.images import prepare_image, prepare_images, read_image
-from fomm_hf.models import ModelConfig
 from fomm_hf.motion import transfer_motion
 from fomm_hf.video import open_video
 
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO.parent / "shared" / "media"
 CARTOON = REPO / "examples" / "cartoon-face"
 
 
 def video_frames(path: Path, count=None) -> np.ndarray:
     with open_video(path) as video:
         return np.stack(list(video.frames())[:count])
-
-
-def random_vox_256() -> FOMMPipeline:
-    torch.manual_seed(0)
-    config = ModelConfig.from_yaml(REPO / "configs" / "vox-256.yaml")
-    models = config.build_kp_detector(), config.build_generator()
-    for model in models:
-        for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                module.running_mean.uniform_(-0.2, 0.2)
-                module.running_var.uniform_(0.5, 1.5)
-    return FOMMPipeline(*[model.eval() for model in models], image_size=256)
 
 
 def engines(pipe: FOMMPipeline, calibration_source, calibration_frames) -> dict:
@@ -105,7 +91,7 @@ def main():
         os.environ["FOMM_CACHE"] = folder  # graphs exported and quantized for this run only
         print("\nSpeed: vox-256 at 256x256, random weights, batch", args.batch_size)
         source, frames = prepare_image(astronaut, 256), prepare_images(carphone[:32], 256)
-        variants = engines(random_vox_256(), astronaut, carphone[:32])
+        variants = engines(vox_256_random(), astronaut, carphone[:32])
         speed = {name: milliseconds_per_frame(engine, source, frames[8:8 + args.batch_size], args.repeats)
                  for name, engine in variants.items()}
         exact, fast = speed["PyTorch exact (float32)"], speed.get("PyTorch fast (bfloat16)")

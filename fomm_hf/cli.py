@@ -92,7 +92,10 @@ def add_animate_arguments(parser: argparse.ArgumentParser) -> None:
                         "whole source picture, at its size, when the source was framed)")
     parser.add_argument("--fit", choices=["crop", "pad", "stretch"], default="crop",
                         help="make non-square inputs square by centre crop (default), black padding, or stretching")
-    parser.add_argument("--fast", action="store_true", help="bfloat16/float16 networks where the hardware is faster")
+    parser.add_argument("--fast", action="store_true",
+                        help="the quickest reduced-precision variant this machine has: bfloat16 (OpenVINO where "
+                        "installed) or float16 where the hardware computes it, else OpenVINO int8 (its graphs made "
+                        "from the first driving frames on first use, then cached)")
     add_backend_arguments(parser)
     parser.add_argument("--graphs", metavar="DIR", help="with --backend: the exported graphs in DIR (what fomm export "
                         "--output DIR wrote; default: those fomm export writes without --output, else exported now)")

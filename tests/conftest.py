@@ -1,8 +1,14 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 # Tests never reach the Hub: everything they load is generated here or shipped with the project.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# What the package caches (converted models, exported graphs) goes to a folder of the test run, never the user's.
+os.environ["FOMM_CACHE"] = tempfile.mkdtemp(prefix="fomm-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["FOMM_CACHE"], ignore_errors=True)
 os.umask(0o022)  # the usual one: what the project writes must get the user's permissions (test_training, ...)
 
 from dataclasses import dataclass  # noqa: E402
@@ -48,7 +54,6 @@ def tiny_pipeline():
     pipe = FOMMPipeline(kp_detector.eval(), generator.eval(), image_size=32)
     pipe.set_progress_bar_config(disable=True)
     return pipe
-
 
 
 @pytest.fixture(scope="session")

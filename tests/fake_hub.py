@@ -7,6 +7,7 @@ bytes) and the two ``snapshot_download`` adds (the repository's information and 
 ``huggingface_hub`` code (cache layout, partial files, resumption, progress bars). Nothing else is faked.
 """
 
+import functools
 import hashlib
 import http.server
 import json
@@ -127,16 +128,25 @@ class FakeHub:
 
 
 def sha256(path: Path) -> str:
+    """The file's SHA-256, read once for each version of it (a fake Hub and a test may both ask)."""
+    status = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256(path: str, inode: int, size: int, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def original_checkpoint(name: str, seed: int = 0) -> dict:
+def original_checkpoint(name: str, seed: int = 0, models: Optional[dict] = None) -> dict:
     """A checkpoint with the exact layout of the original ``name`` (keys, shapes, optimizer entries, epoch) and
-    random weights of a sensible scale, so that the networks give finite, varied outputs."""
+    random weights of a sensible scale, so that the networks give finite, varied outputs. ``models``: the
+    kp_detector, generator and discriminator of the layout's config, built already (their buffers are read)."""
     layout = json.loads(LAYOUTS.read_text())[name]
-    config = ModelConfig.from_dict({"model_params": layout["model_params"]}, f"the {name} layout")
-    models = {"kp_detector": config.build_kp_detector(), "generator": config.build_generator()}
-    models["discriminator"] = config.build_discriminator()
+    if models is None:
+        config = ModelConfig.from_dict({"model_params": layout["model_params"]}, f"the {name} layout")
+        models = {"kp_detector": config.build_kp_detector(), "generator": config.build_generator()}
+        models["discriminator"] = config.build_discriminator()
     generator = torch.Generator().manual_seed(seed)
     checkpoint = {}
     for part, shapes in layout.items():

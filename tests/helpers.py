@@ -24,6 +24,15 @@ SHARED = Path(os.environ.get("FOMM_SHARED_DIR", REPO_ROOT.parent / "shared"))
 REFERENCE = SHARED / "reference" / "original-tiny"
 MEDIA = SHARED / "media"
 EXAMPLES = REPO_ROOT / "examples"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium); Playwright never downloads one here
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 TINY_KP = dict(num_kp=4, block_expansion=4, max_features=16, num_blocks=2, scale_factor=0.5)
 TINY_GENERATOR = dict(
@@ -214,3 +223,21 @@ def assert_frames_match(written: np.ndarray, expected: torch.Tensor, min_psnr: f
     assert written.shape == expected.shape, (written.shape, expected.shape)
     worst = min((psnr(frame, truth), index) for index, (frame, truth) in enumerate(zip(written, expected)))
     assert worst[0] >= min_psnr, f"frame {worst[1]} is {worst[0]:.1f} dB from the expected frame"
+
+
+# Export, model registry, conversion, evaluation: a command run in this process
+
+
+def run_fomm_here(capsys, *args) -> subprocess.CompletedProcess:
+    """``fomm ARGS...`` run in this process (no interpreter to start, nor torch and diffusers to import), where
+    the test is not about a process: its exit status (argparse's own errors included) and what it printed
+    (captured by ``capsys``), as :func:`run_fomm` gives them for a real process."""
+    from fomm_hf.cli import main
+
+    capsys.readouterr()  # what was printed before is not the command's
+    try:
+        status = main([str(arg) for arg in args])
+    except SystemExit as exit:  # argparse's own errors
+        status = exit.code
+    stdout, stderr = capsys.readouterr()
+    return subprocess.CompletedProcess(["fomm", *map(str, args)], status, stdout, stderr)

@@ -3,25 +3,13 @@
 The screenshot it takes is saved to artifacts/app_screenshot.png.
 """
 
-from pathlib import Path
-
 import pytest
 
-from .helpers import REPO_ROOT, needs, running_app
+from .helpers import CHROMIUM, CHROMIUM_ARGS, EXAMPLES, REPO_ROOT, needs, running_app
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's (apt-get install chromium); Playwright never downloads one here
 # Gradio's queue calls pandas APIs that pandas 3 deprecates: not this project's concern.
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing"), needs(CHROMIUM)]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = REPO_ROOT / "artifacts" / "app_screenshot.png"
-EXAMPLES = REPO_ROOT / "examples"
 RESULT_PLAYABLE = "() => document.querySelector('#result-video video')?.readyState >= 2"
 
 

@@ -68,18 +68,6 @@ def test_bundled_model_moves_the_source_like_the_driving_frames(bundled, bundled
     assert psnr(bundled_example.source.expand_as(expected), expected) < 35
 
 
-def test_on_six_held_out_clips_the_bundled_model_beats_the_static_source_and_both_baselines_keypoints():
-    """A short version of the held-out evaluation (45 s instead of 4 minutes): on the first six clips the
-    model's errors are at least 20% below the static source's and its AKD 40% below both baselines'. (On
-    these six clips the best-fit global affine comes near the model in L1; the full evaluation, below,
-    checks that the model beats it over all thirty.)"""
-    results = ProceduralEvaluation(FOMMPipeline.from_pretrained(), "cartoon-face", num_test=6, batch_size=16).run()
-    model, static, affine = (results["cartoon-face"][m] for m in ("model", "static_source", "global_affine"))
-    assert model["reconstruction_l1"] <= 0.8 * static["reconstruction_l1"]
-    assert model["animation_l1"] <= 0.8 * static["animation_l1"]
-    assert model["akd"] < 0.6 * min(static["akd"], affine["akd"])
-
-
 @pytest.mark.slow
 def test_bundled_models_evaluation_reproduces_and_beats_both_baselines():
     """The full held-out evaluation again (4 minutes on 2 cores; ``python -m pytest -m slow``): the figures of

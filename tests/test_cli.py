@@ -158,7 +158,7 @@ def test_cli_animates_end_to_end_with_keypoints_and_audio(tiny_model_dir, tmp_pa
     assert read_all(tmp_path / "result_keypoints.mp4").shape == (20, 32, 96, 3)
     assert audio_seconds(output) == pytest.approx(0.8, abs=0.1)
 
-    assert main([*map(str, arguments), "--output", str(tmp_path / "absolute.gif"), "--absolute", "--fast",
+    assert main([*map(str, arguments), "--output", str(tmp_path / "absolute.gif"), "--absolute",
                  "--device", "cpu", "--max-frames", "7"]) == 0
     printed = capsys.readouterr().out
     assert read_all(tmp_path / "absolute.gif").shape == (7, 32, 32, 3)

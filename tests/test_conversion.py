@@ -1,6 +1,7 @@
 """Conversion of original checkpoints: every key of all eight original layouts, and loud failures."""
 
 import json
+import runpy
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from fomm_hf.errors import CheckpointError, InvalidInputError
 from fomm_hf.models import ModelConfig
 
 from .fake_hub import LAYOUTS, original_checkpoint
-from .helpers import REFERENCE, modes_under, needs
+from .helpers import REFERENCE, modes_under, needs, run_fomm_here
 
 CONFIG = REFERENCE / "config.yaml"
 CHECKPOINT = REFERENCE / "checkpoint.pth.tar"
@@ -28,15 +29,15 @@ def layouts():
 @needs(LAYOUTS)
 @pytest.mark.parametrize("name", sorted(layouts()) or ["missing"])
 def test_every_original_layout_maps_onto_our_models(name):
-    checkpoint = original_checkpoint(name)  # every key and shape of the original, random weights
     config = ModelConfig.from_dict({"model_params": layouts()[name]["model_params"]}, name)
     builders = {
         "kp_detector": config.build_kp_detector,
         "generator": config.build_generator,
         "discriminator": config.build_discriminator,
     }
-    for part, build in builders.items():
-        model = build()
+    models = {part: build() for part, build in builders.items()}
+    checkpoint = original_checkpoint(name, models=models)  # every key and shape of the original, random weights
+    for part, model in models.items():
         state = checkpoint[part]
         load_original_state_dict(model, part, state)
         loaded = model.state_dict()
@@ -44,13 +45,14 @@ def test_every_original_layout_maps_onto_our_models(name):
 
 
 @needs(REFERENCE)
-def test_cli_converts_to_a_pipeline_folder(tmp_path):
+def test_cli_converts_to_a_pipeline_folder(tmp_path, monkeypatch, capsys):
+    """``python -m fomm_hf.convert`` (the module run as a script, in this process)."""
     output = tmp_path / "converted"
-    result = subprocess.run(
-        [sys.executable, "-m", "fomm_hf.convert", "--config", str(CONFIG), "--checkpoint", str(CHECKPOINT),
-         "--output", str(output), "--align-corners", "false"],
-        capture_output=True, text=True,
-    )
+    monkeypatch.setattr(sys, "argv", ["fomm_hf.convert", "--config", str(CONFIG), "--checkpoint", str(CHECKPOINT),
+                                      "--output", str(output), "--align-corners", "false"])
+    with pytest.raises(SystemExit) as exit:
+        runpy.run_module("fomm_hf.convert", run_name="__main__", alter_sys=True)
+    result = subprocess.CompletedProcess(sys.argv, exit.value.code, *capsys.readouterr())
     assert result.returncode == 0, result.stderr
     assert {p.name for p in output.iterdir()} == {"model_index.json", "kp_detector", "generator", "discriminator",
                                                   "README.md", "conversion.json"}
@@ -74,14 +76,15 @@ def run_cli(*args):
 
 
 @needs(REFERENCE)
-def test_wrong_config_checkpoint_pair_is_reported(tmp_path):
+def test_wrong_config_checkpoint_pair_is_reported(tmp_path, capsys):
     config = tmp_path / "vox-256.yaml"
     config.write_text(yaml.safe_dump({"model_params": layouts()["vox-256"]["model_params"]}))
     with pytest.raises(CheckpointError, match="shape mismatch .*config that came with this checkpoint|config that"):
         convert_original_checkpoint(config, CHECKPOINT)
-    result = run_cli("--config", config, "--checkpoint", CHECKPOINT, "--output", tmp_path / "out")
-    assert result.returncode == 2
-    assert "do not fit the config" in result.stderr and "Traceback" not in result.stderr
+    result = run_fomm_here(capsys, "convert", "--config", config, "--checkpoint", CHECKPOINT, "--output",
+                           tmp_path / "out")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "do not fit the config" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -135,8 +138,9 @@ def test_unreadable_inputs_are_reported(tmp_path):
         ModelConfig.from_yaml(not_yaml)
     garbage = tmp_path / "garbage.pth.tar"
     garbage.write_bytes(b"not a checkpoint")
-    result = run_cli("--config", CONFIG, "--checkpoint", garbage, "--output", tmp_path / "out")
+    result = run_cli("--config", CONFIG, "--checkpoint", garbage, "--output", tmp_path / "out")  # a real process
     assert result.returncode == 2 and "Cannot read" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists(), result.stderr
 
 
 def test_misspelt_model_keys_are_named_with_the_closest_valid_one(tmp_path):

@@ -1,8 +1,6 @@
 """The procedural benchmark: its geometry, its baselines, and the `fomm evaluate` command's output shape."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import torch
@@ -14,6 +12,8 @@ from fomm_hf.evaluation.procedural_set import (
     sampling_theta,
     warp,
 )
+
+from .helpers import run_fomm_here
 
 
 def test_fit_affine_recovers_an_exact_map():
@@ -56,13 +56,10 @@ def test_landmark_regressor_fits_a_linear_relation():
     np.testing.assert_allclose(regressor(keypoints), landmarks, atol=1e-6)
 
 
-def test_fomm_evaluate_writes_the_documented_json(tiny_pipeline, tmp_path):
+def test_fomm_evaluate_writes_the_documented_json(tiny_pipeline, tmp_path, capsys):
     tiny_pipeline.save_pretrained(tmp_path / "model")  # 32x32: the faces render at the model's size
-    result = subprocess.run(
-        [sys.executable, "-m", "fomm_hf", "evaluate", "--model", str(tmp_path / "model"), "--num-test", "2",
-         "--frames", "4", "--json", str(tmp_path / "results.json")],
-        capture_output=True, text=True,
-    )
+    result = run_fomm_here(capsys, "evaluate", "--model", tmp_path / "model", "--num-test", "2", "--frames", "4",
+                           "--json", tmp_path / "results.json")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| model |" in result.stdout and "| global_affine |" in result.stdout
     results = json.loads((tmp_path / "results.json").read_text())

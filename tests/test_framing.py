@@ -17,7 +17,7 @@ from fomm_hf.images import read_image
 from fomm_hf.procedural import get_category
 from fomm_hf.video import VideoWriter, open_video
 
-from .helpers import MEDIA, REPO_ROOT, needs
+from .helpers import MEDIA, REPO_ROOT, needs, run_fomm_here
 
 # Marked by hand on astronaut.png (512x512): cheek to cheek, brows to chin; and the eyes, nose tip and mouth.
 ASTRONAUT_FACE = Box(181, 85, 271, 173)
@@ -208,16 +208,13 @@ def test_of_two_faces_the_largest_is_followed_and_the_summary_says_so(tmp_path):
 
 
 @needs(MEDIA)
-def test_a_photo_of_4000x3000_comes_back_at_its_size_from_the_command_line(tmp_path):
+def test_a_photo_of_4000x3000_comes_back_at_its_size_from_the_command_line(tmp_path, capsys):
     portrait = PIL.Image.open(MEDIA / "astronaut.png").convert("RGB")
     large = PIL.Image.new("RGB", (4000, 3000), (180, 170, 160))
     large.paste(portrait.resize((1536, 1536)), (2200, 300))
     large.save(tmp_path / "large.jpg", quality=90)
-    result = subprocess.run(
-        [sys.executable, "-m", "fomm_hf", "animate", "--source", str(tmp_path / "large.jpg"), "--driving",
-         str(MEDIA / "carphone.mp4"), "--output", str(tmp_path / "large.mp4"), "--max-frames", "3"],
-        capture_output=True, text=True,
-    )
+    result = run_fomm_here(capsys, "animate", "--source", tmp_path / "large.jpg", "--driving", MEDIA / "carphone.mp4",
+                           "--output", tmp_path / "large.mp4", "--max-frames", "3")
     assert result.returncode == 0, result.stderr
     assert "Source: face found at" in result.stdout and "of the 4000x3000 picture" in result.stdout
     assert "Driving video: the face was followed" in result.stdout

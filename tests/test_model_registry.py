@@ -2,13 +2,16 @@
 
 The original checkpoints are stood in for by random weights in the exact layout of the original vox-adv
 checkpoint (keys, shapes, optimizer entries, the legacy torch format), served by :class:`FakeHub` on 127.0.0.1.
-Runs that download go in their own processes, which read the fake Hub's address from their environment.
+Runs that download go in their own processes, which read the fake Hub's address from their environment; what
+needs no network (offline loads, listings, conversions of a local file) runs in this process, with the Hub cache
+and $FOMM_CACHE of those processes (:func:`same_caches`).
 """
 
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +30,7 @@ from fomm_hf.model_store.registry import MODELS, registered_model
 from fomm_hf.video import open_video
 
 from .fake_hub import LAYOUTS, FakeHub, closed_port, original_checkpoint, save_original_checkpoint, sha256
-from .helpers import MEDIA, REPO_ROOT, needs
+from .helpers import MEDIA, REPO_ROOT, needs, run_fomm_here
 
 VOX_ADV = registered_model("vox-adv-256")
 SPACE, MODEL_REPO, THINPLATES = VOX_ADV.mirrors
@@ -55,8 +58,9 @@ def run(command, env: dict, sha: str = None, cwd=None, wait=True):
             "import dataclasses; from fomm_hf.model_store import registry; registry.MODELS['vox-adv-256'] = "
             f"dataclasses.replace(registry.MODELS['vox-adv-256'], sha256={sha!r})\n" + code
         )
+    inherited = {key: value for key, value in os.environ.items() if key != "FOMM_CACHE"}  # hf_home/fomm is used
     process = subprocess.Popen(
-        [sys.executable, "-c", code], env={**os.environ, **env}, cwd=cwd, text=True,
+        [sys.executable, "-c", code], env={**inherited, **env}, cwd=cwd, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     if not wait:
@@ -72,6 +76,14 @@ def animate_command(output: Path, frames: int = 2):
 
 def offline(hf_home: Path) -> dict:
     return {"HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)}
+
+
+def same_caches(monkeypatch, hf_home: Path) -> None:
+    """This process (offline, as every test) uses the caches that a process run with ``HF_HOME=hf_home`` and no
+    $FOMM_CACHE uses: the Hub cache hf_home/hub and the converted models in hf_home/fomm."""
+    monkeypatch.delenv("FOMM_CACHE", raising=False)
+    monkeypatch.setattr(constants, "HF_HOME", str(hf_home))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hf_home / "hub"))
 
 
 def test_every_registered_model_is_complete():
@@ -104,55 +116,16 @@ def test_fomm_models_answers_without_torch(tmp_path):
 
 @needs(LAYOUTS)
 @needs(MEDIA)
-def test_a_name_is_downloaded_converted_once_and_then_loads_offline(tmp_path, checkpoint):
-    """Name -> download (past a mirror that is gone and one with another file) -> convert -> load -> animate,
-    with ``fomm animate``; then ``FOMMPipeline.from_pretrained`` offline, with no download and no conversion."""
-    other_file = tmp_path / "other.pth.tar"
-    other_file.write_bytes(b"not the checkpoint")
-    hub = FakeHub({hub_key(MODEL_REPO): other_file, hub_key(THINPLATES): checkpoint})  # the Space's copy is gone
-    hf_home = tmp_path / "hf"
-    try:
-        result = run(animate_command(tmp_path / "result.mp4"), hub.environment(hf_home), sha=sha256(checkpoint))
-    finally:
-        hub.close()
-    assert result.returncode == 0, result.stderr
-    with open_video(tmp_path / "result.mp4") as video:  # the 256x256 face pasted back into the 512x512 portrait
-        assert video.size == (512, 512) and len(list(video.frames())) == 2
-    assert "Source: face found at" in result.stdout and "Driving video: the face was followed" in result.stdout
-    asked = [path for method, path in hub.requests if method == "GET"]
-    assert any("thinplatesv1" in path for path in asked) and any("ashpexx" in path for path in asked)
-    assert "downloading its original checkpoint vox-adv-cpk.pth.tar (751 MB)" in result.stderr
-    assert "converting vox-adv-cpk.pth.tar" in result.stderr
-
-    converted = hf_home / "fomm" / "vox-adv-256"
-    assert (converted / "model_index.json").is_file() and (converted / "discriminator").is_dir()
-    assert "MCMLXXXVII/thinplatesv1" in json.loads((converted / "conversion.json").read_text())["source"]
-    before = (converted.stat().st_ino, (converted / "model_index.json").stat().st_mtime_ns)
-
-    listing = run(["models"], offline(hf_home))
-    assert re.search(r"^vox-adv-256\s+face\s+751 MB\s+converted \(\d+ MB\)", listing.stdout, re.MULTILINE)
-
-    second = run(
-        "from fomm_hf import FOMMPipeline\n"
-        "pipe = FOMMPipeline.from_pretrained('vox-adv-256')\n"
-        f"portrait = {str(MEDIA / 'astronaut.png')!r}\n"
-        "frames = pipe(portrait, [portrait], output_type='np').frames\n"
-        "print(pipe.image_size, frames.shape)",
-        offline(hf_home),
-    )
-    assert second.returncode == 0, second.stderr
-    assert second.stdout.split()[0] == "256" and "(1, 256, 256, 3)" in second.stdout
-    assert (converted.stat().st_ino, (converted / "model_index.json").stat().st_mtime_ns) == before, "converted again"
-
-
-@needs(LAYOUTS)
-@needs(MEDIA)
-def test_a_download_killed_half_way_leaves_nothing_that_loads(tmp_path, checkpoint):
-    hf_home = tmp_path / "hf"
+def test_a_download_killed_half_way_leaves_nothing_that_loads_then_the_name_downloads_converts_once_and_loads(
+        tmp_path, checkpoint, monkeypatch, capsys):
+    """A name's download killed half-way leaves nothing that loads: offline, one clear line. Online again, with
+    ``fomm animate``: name -> download (huggingface_hub starts again, its partial files being per process; past a
+    mirror that is gone and one with another file) -> convert -> load -> animate. Then
+    ``FOMMPipeline.from_pretrained`` offline, with no download and no conversion."""
+    hf_home, sha = tmp_path / "hf", sha256(checkpoint)
     hub = FakeHub({hub_key(THINPLATES): checkpoint}, stall_after=64 << 20)
     try:
-        process = run(animate_command(tmp_path / "result.mp4"), hub.environment(hf_home), sha=sha256(checkpoint),
-                      wait=False)
+        process = run(animate_command(tmp_path / "result.mp4"), hub.environment(hf_home), sha=sha, wait=False)
         deadline = time.monotonic() + 120
         while hub.bytes_sent < 64 << 20 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -166,32 +139,49 @@ def test_a_download_killed_half_way_leaves_nothing_that_loads(tmp_path, checkpoi
     assert not (hf_home / "fomm" / "vox-adv-256").exists() and not (tmp_path / "result.mp4").exists()
 
     # Offline, the partial file is not taken for the checkpoint: one clear line, naming the file and the command.
-    result = run(animate_command(tmp_path / "result.mp4"), offline(hf_home))
+    with monkeypatch.context() as here:
+        same_caches(here, hf_home)
+        result = run_fomm_here(capsys, *animate_command(tmp_path / "result.mp4"))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "vox-adv-cpk.pth.tar" in result.stderr and "HF_HUB_OFFLINE=1" in result.stderr
     assert "fomm convert --model vox-adv-256 --checkpoint" in result.stderr
 
-    # Online again, from Python: it downloads (huggingface_hub starts again: its partial files are per process),
-    # converts, loads and animates.
-    hub = FakeHub({hub_key(THINPLATES): checkpoint})
+    other_file = tmp_path / "other.pth.tar"
+    other_file.write_bytes(b"not the checkpoint")
+    hub = FakeHub({hub_key(MODEL_REPO): other_file, hub_key(THINPLATES): checkpoint})  # the Space's copy is gone
     try:
-        result = run(
-            "from fomm_hf import FOMMPipeline\n"
-            "pipe = FOMMPipeline.from_pretrained('vox-adv-256')\n"
-            f"portrait = {str(MEDIA / 'astronaut.png')!r}\n"
-            "print(pipe.image_size, pipe(portrait, [portrait] * 2, output_type='np').frames.shape)",
-            hub.environment(hf_home), sha=sha256(checkpoint),
-        )
+        result = run(animate_command(tmp_path / "result.mp4"), hub.environment(hf_home), sha=sha)
     finally:
         hub.close()
     assert result.returncode == 0, result.stderr
-    assert hub.bytes_sent == checkpoint.stat().st_size
-    assert result.stdout.split()[0] == "256" and "(2, 256, 256, 3)" in result.stdout
-    assert (hf_home / "fomm" / "vox-adv-256" / "model_index.json").is_file()
+    assert hub.bytes_sent == other_file.stat().st_size + checkpoint.stat().st_size  # the whole file, again
+    with open_video(tmp_path / "result.mp4") as video:  # the 256x256 face pasted back into the 512x512 portrait
+        assert video.size == (512, 512) and len(list(video.frames())) == 2
+    assert "Source: face found at" in result.stdout and "Driving video: the face was followed" in result.stdout
+    asked = [path for method, path in hub.requests if method == "GET"]
+    assert any("thinplatesv1" in path for path in asked) and any("ashpexx" in path for path in asked)
+    assert "downloading its original checkpoint vox-adv-cpk.pth.tar (751 MB)" in result.stderr
+    assert "converting vox-adv-cpk.pth.tar" in result.stderr
+
+    converted = hf_home / "fomm" / "vox-adv-256"
+    assert (converted / "model_index.json").is_file() and (converted / "discriminator").is_dir()
+    assert "MCMLXXXVII/thinplatesv1" in json.loads((converted / "conversion.json").read_text())["source"]
+    before = (converted.stat().st_ino, (converted / "model_index.json").stat().st_mtime_ns)
+
+    same_caches(monkeypatch, hf_home)  # offline, in this process: no download, no conversion
+    listing = run_fomm_here(capsys, "models")
+    assert re.search(r"^vox-adv-256\s+face\s+751 MB\s+converted \(\d+ MB\)", listing.stdout, re.MULTILINE)
+
+    pipe = FOMMPipeline.from_pretrained("vox-adv-256")
+    pipe.set_progress_bar_config(disable=True)
+    portrait = MEDIA / "astronaut.png"
+    frames = pipe(portrait, [portrait], output_type="np").frames
+    assert pipe.image_size == 256 and frames.shape == (1, 256, 256, 3)
+    assert (converted.stat().st_ino, (converted / "model_index.json").stat().st_mtime_ns) == before, "converted again"
 
 
 @needs(LAYOUTS)
-def test_a_conversion_killed_half_way_leaves_nothing_that_loads(tmp_path, checkpoint, monkeypatch):
+def test_a_conversion_killed_half_way_leaves_nothing_that_loads(tmp_path, checkpoint, monkeypatch, capsys):
     cache = tmp_path / "fomm-cache"
     env = {**offline(tmp_path / "hf"), "FOMM_CACHE": str(cache)}
     command = ["convert", "--model", "vox-adv-256", "--checkpoint", str(checkpoint)]
@@ -209,7 +199,7 @@ def test_a_conversion_killed_half_way_leaves_nothing_that_loads(tmp_path, checkp
     with pytest.raises(InvalidInputError, match="not converted here"):
         resolve_model("vox-adv-256")
 
-    result = run(command, env)  # converting again clears what the killed one left
+    result = run_fomm_here(capsys, *command)  # converting again (in this process) clears what the killed one left
     assert result.returncode == 0, result.stderr
     assert "is not the file the registry knows" in result.stderr  # random weights: another SHA-256, converted still
     assert not list(cache.glob(".vox-adv-256-*")) and (cache / "vox-adv-256" / "model_index.json").is_file()
@@ -230,19 +220,28 @@ def test_offline_with_nothing_cached_names_the_file_and_the_command(tmp_path, mo
 
 def test_without_network_the_download_fails_at_once_instead_of_retrying(tmp_path, monkeypatch):
     """Online, but the Hub cannot be reached (here: a closed port; on a machine without network, a name that
-    does not resolve): huggingface_hub would retry for about 25 s; the answer comes in a few seconds."""
+    does not resolve): huggingface_hub would try again five times, for about 25 s; the answer comes after one
+    attempt to connect, the reachability check's."""
     monkeypatch.setenv("FOMM_CACHE", str(tmp_path / "fomm"))
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    port = closed_port()
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    attempts = []
+    connect = socket.socket.connect
+
+    def counted_connect(sock, address):
+        attempts.append(address)
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counted_connect)
     hub_is_reachable.cache_clear()
-    start = time.monotonic()
     try:
         with pytest.raises(InvalidInputError, match="cannot reach the Hub") as error:
             FOMMPipeline.from_pretrained("vox-256")
     finally:
         hub_is_reachable.cache_clear()
-    assert time.monotonic() - start < 5
+    assert attempts == [("127.0.0.1", port)]  # one reachability check, no download tried, nothing tried again
     assert "fomm convert --model vox-256 --checkpoint PATH/vox-cpk.pth.tar" in str(error.value)
 
 
@@ -256,9 +255,10 @@ def test_a_local_folder_named_like_a_registered_model_wins(tmp_path, monkeypatch
     assert resolve_model(None).registered == registered_model("procedural-faces-64")
 
 
-def test_convert_by_name_refuses_unknown_names(tmp_path):
-    result = run(["convert", "--model", "vox", "--checkpoint", str(tmp_path / "x.pth.tar")], offline(tmp_path))
-    assert result.returncode == 2 and "did you mean 'vox-256'" in result.stderr
+def test_convert_by_name_refuses_unknown_names(tmp_path, capsys):
+    result = run_fomm_here(capsys, "convert", "--model", "vox", "--checkpoint", tmp_path / "x.pth.tar")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "did you mean 'vox-256'" in result.stderr
 
 
 def test_the_repository_configs_are_the_registered_ones():

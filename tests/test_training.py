@@ -1,5 +1,12 @@
-"""Training with accelerate: real distributed steps, kill-and-resume, losses against independent computations."""
+"""Training with accelerate: real distributed steps, kill-and-resume, losses against independent computations.
 
+Real processes where processes are what is tested: two processes training together (torchrun), a run killed with
+SIGKILL, the launcher's report, an error from a fresh interpreter, and ``fomm reconstruct`` once (its alias
+``train_accelerate.py --mode reconstruction`` runs here). Elsewhere ``train_accelerate.py`` runs in this process
+(:func:`train_here`), and several tests read one short run (:func:`epochs_run`) instead of training their own.
+"""
+
+import importlib.util
 import json
 import os
 import random
@@ -11,13 +18,14 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from huggingface_hub import constants
+from safetensors.torch import load_file, save_file
 
 from fomm_hf import FOMMPipeline, KeypointOutput
 from fomm_hf.errors import CheckpointError, InvalidInputError
@@ -52,15 +60,55 @@ from fomm_hf.training.vgg import Vgg19Features, load_vgg19
 from fomm_hf.video import open_video
 
 from .fake_hub import closed_port
-from .helpers import REPO_ROOT, modes_under, moving_disc_clip, write_dataset
+from .helpers import (
+    REPO_ROOT,
+    modes_under,
+    moving_disc_clip,
+    run_fomm_here,
+    write_dataset,
+)
 
 CONFIG = REPO_ROOT / "configs" / "test-tiny.yaml"
-TRAIN = [sys.executable, str(REPO_ROOT / "train_accelerate.py"), "--config", str(CONFIG)]
+SCRIPT = REPO_ROOT / "train_accelerate.py"
 
 
 @pytest.fixture(scope="module")
 def dataset_root(tmp_path_factory):
+    """Six training clips (12 items per epoch with test-tiny's 2 repeats: 6 steps of 2 in one process) and two
+    test clips of 6 frames."""
     return write_dataset(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    """Two training clips (4 items per epoch: 2 steps of 2 in one process, 1 step in each of two) and two test
+    clips of 6 frames: epochs of few steps."""
+    return write_dataset(tmp_path_factory.mktemp("small-data"), num_train=2, num_test=2)
+
+
+def train_accelerate_module():
+    """train_accelerate.py loaded as a module, whose ``main(argv)`` is what the script runs."""
+    spec = importlib.util.spec_from_file_location("train_accelerate", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train_here(capsys, *args) -> subprocess.CompletedProcess:
+    """``python train_accelerate.py ARGS...`` run in this process (no interpreter to start, nor torch and diffusers
+    to import), where the test is not about a process: its exit status and what it printed (captured by
+    ``capsys``), as subprocess.run gives them for a real process."""
+    main = train_accelerate_module().main
+    args = [str(arg) for arg in args]
+    capsys.readouterr()  # what was printed before is not the command's
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", [str(SCRIPT), *args])  # the command line the model card records
+        try:
+            status = main(args)
+        except SystemExit as exit:  # argparse's own errors
+            status = exit.code
+    stdout, stderr = capsys.readouterr()
+    return subprocess.CompletedProcess(["train_accelerate.py", *args], status, stdout, stderr)
 
 
 def free_port() -> int:
@@ -82,21 +130,51 @@ def config_with(tmp_path, train_param: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kp_detector_trains", [True, False], ids=["all-models", "frozen-kp-detector"])
-def test_two_cpu_processes_train_together_and_agree(dataset_root, tmp_path, kp_detector_trains):
-    output = tmp_path / "run"
-    config = CONFIG if kp_detector_trains else config_with(tmp_path, "lr_kp_detector: 0")
+# Runs train_accelerate.main for each list of arguments (json), one after the other, in the processes of one launch
+# and in its process group, which the runs share (each run's end leaves it for the next).
+RUNS_IN_ONE_LAUNCH = """
+import importlib.util, json, sys
+from accelerate.state import PartialState
+spec = importlib.util.spec_from_file_location("train_accelerate", sys.argv[1])
+train_accelerate = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(train_accelerate)
+destroy_process_group = PartialState.destroy_process_group
+PartialState.destroy_process_group = lambda self, group=None: None
+for argv in json.loads(sys.argv[2]):
+    status = train_accelerate.main(argv)
+    if status:
+        sys.exit(status)
+destroy_process_group(PartialState())
+"""
+
+
+@pytest.fixture(scope="module")
+def two_process_runs(small_dataset, tmp_path_factory) -> dict:
+    """{"all-models": output folder, "frozen-kp-detector": output folder}: test-tiny, and test-tiny with
+    lr_kp_detector 0, each trained by the two CPU processes (gloo) of one torchrun launch, the second after the
+    first in the same processes and process group (starting them costs more than the training). The script itself
+    under torchrun, and the launcher's report of its failure: the next test."""
+    folder = tmp_path_factory.mktemp("two-processes")
+    (folder / "runs.py").write_text(RUNS_IN_ONE_LAUNCH)
+    configs = {"all-models": CONFIG, "frozen-kp-detector": config_with(folder, "lr_kp_detector: 0")}
+    runs = [["--config", str(config), "--data_dir", str(small_dataset), "--output_dir", str(folder / name),
+             "--max_steps", "3", "--batch_size", "2", "--perceptual-backbone", "random", "--log_every", "1"]
+            for name, config in configs.items()]
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), TRAIN[1], "--config", str(config), "--data_dir", str(dataset_root),
-               "--output_dir", str(output), "--max_steps", "8", "--batch_size", "2", "--perceptual-backbone", "random",
-               "--log_every", "1"]
+               str(free_port()), str(folder / "runs.py"), str(SCRIPT), json.dumps(runs)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    return {name: folder / name for name in configs}
+
+
+@pytest.mark.parametrize("kp_detector_trains", [True, False], ids=["all-models", "frozen-kp-detector"])
+def test_two_cpu_processes_train_together_and_agree(two_process_runs, kp_detector_trains):
+    output = two_process_runs["all-models" if kp_detector_trains else "frozen-kp-detector"]
     log = log_of(output)
     assert "world size 2" in log
     assert "weights identical across 2 processes: True" in log
-    # --max_steps means it: 8 steps, past the config's 2 epochs (12 items per epoch: 3 steps of 2 x 2 processes)
-    assert "step 8 epoch 2 " in log and "step 9 " not in log
+    # --max_steps means it: 3 steps, past the config's 2 epochs (4 items per epoch: 1 step of 2 x 2 processes)
+    assert "step 3 epoch 2 " in log and "step 4 " not in log
 
     pipe = FOMMPipeline.from_pretrained(output / "pipeline")
     pipe.set_progress_bar_config(disable=True)
@@ -109,7 +187,7 @@ def test_two_processes_without_a_dataset_say_so_once_before_the_launchers_report
     """Under torchrun the first process to fail makes the launcher stop the others: the message comes once, from
     local rank 0, before torchrun's own report of the failure, and no process group was started."""
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), TRAIN[1], "--config", str(CONFIG), "--data_dir", str(tmp_path / "no-data"),
+               str(free_port()), str(SCRIPT), "--config", str(CONFIG), "--data_dir", str(tmp_path / "no-data"),
                "--output_dir", str(tmp_path / "run"), "--perceptual-backbone", "random"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
@@ -134,14 +212,32 @@ def snapshot(trainer: Trainer) -> dict:
     }
 
 
-def test_max_steps_runs_exactly_that_many_steps_over_as_many_epochs_as_needed(dataset_root, tmp_path):
-    config = load_training_config(CONFIG)  # 2 epochs of 12 items: 6 steps of 2 per epoch in one process
-    trainer = Trainer(config, training_args(tmp_path / "long", dataset_root, max_steps=14, checkpoint_every=0))
+@dataclass(frozen=True)
+class Run:
+    folder: Path
+    snapshot: dict  # the trainer's weights, optimizer states and step when it finished
+    epoch: int
+
+
+@pytest.fixture(scope="module")
+def epochs_run(small_dataset, tmp_path_factory) -> Run:
+    """test-tiny trained for its 2 epochs (no --max_steps: 4 steps of 2 on the small dataset), with a checkpoint
+    and a picture after every step, all four checkpoints kept. Several tests read it; none writes in it."""
+    output = tmp_path_factory.mktemp("epochs") / "run"
+    trainer = Trainer(load_training_config(CONFIG), training_args(output, small_dataset, checkpoint_every=1,
+                                                                  checkpoints_to_keep=4, image_every=1))
     trainer.train()
-    assert (trainer.state.step, trainer.state.epoch) == (14, 2) and "step 14 epoch 2 " in log_of(tmp_path / "long")
-    by_epochs = Trainer(config, training_args(tmp_path / "epochs", dataset_root, checkpoint_every=0))
-    by_epochs.train()
-    assert (by_epochs.state.step, by_epochs.state.epoch) == (12, 2)  # no --max_steps: the config's epochs
+    return Run(output, snapshot(trainer), trainer.state.epoch)
+
+
+def test_max_steps_runs_exactly_that_many_steps_over_as_many_epochs_as_needed(epochs_run, tmp_path):
+    config = load_training_config(CONFIG)  # 2 epochs; one training clip: 2 items, 1 step of 2 per epoch
+    one_clip = write_dataset(tmp_path / "data", num_train=1, num_test=1)
+    trainer = Trainer(config, training_args(tmp_path / "long", one_clip, max_steps=3, checkpoint_every=0))
+    trainer.train()
+    assert (trainer.state.step, trainer.state.epoch) == (3, 3) and "step 3 epoch 2 " in log_of(tmp_path / "long")
+    # no --max_steps: the config's epochs (the small dataset: 2 steps of 2 per epoch)
+    assert (epochs_run.snapshot["step"], epochs_run.epoch) == (4, 2) and "step 4 epoch 1 " in log_of(epochs_run.folder)
 
 
 def test_gradient_accumulation_counts_optimizer_steps_and_pushes_the_result(dataset_root, tmp_path, monkeypatch):
@@ -160,25 +256,23 @@ def test_gradient_accumulation_counts_optimizer_steps_and_pushes_the_result(data
     assert 'from_pretrained("someone/fomm-tiny")' in (folder / "README.md").read_text()
 
 
-def test_training_outputs_have_the_users_permissions(dataset_root, tmp_path):
-    config = load_training_config(CONFIG)  # under umask 022 (conftest)
-    arguments = training_args(tmp_path / "run", dataset_root, max_steps=1, checkpoint_every=1, image_every=1)
-    Trainer(config, arguments).train()
-    assert modes_under(tmp_path / "run") == {"folders": {0o755}, "files": {0o644}}
+def test_training_outputs_have_the_users_permissions(epochs_run):
+    folder = epochs_run.folder  # under umask 022 (conftest): its log, checkpoints, pictures and pipeline
+    assert latest_checkpoint(folder) and list((folder / "images").glob("*.png")) and (folder / "pipeline").is_dir()
+    assert modes_under(folder) == {"folders": {0o755}, "files": {0o644}}
 
 
-def test_resume_continues_step_count_optimizer_state_and_weights(dataset_root, tmp_path):
+def test_resume_continues_step_count_optimizer_state_and_weights(small_dataset, epochs_run, tmp_path):
     config = load_training_config(CONFIG)
-    first = Trainer(config, training_args(tmp_path, dataset_root, max_steps=4))
-    first.train()
-    before = snapshot(first)
-    assert latest_checkpoint(tmp_path).name == "checkpoint-4"
+    output = shutil.copytree(epochs_run.folder, tmp_path / "run")  # the shared run stays as it is
+    before = epochs_run.snapshot
+    assert latest_checkpoint(output).name == "checkpoint-4"
     # A checkpoint half written when the run was killed must never be the one resumed from.
-    half_written = tmp_path / "checkpoints" / ".incomplete-6"
+    half_written = output / "checkpoints" / ".incomplete-6"
     half_written.mkdir()
     (half_written / "model.safetensors").write_bytes(b"truncated")
 
-    second = Trainer(config, training_args(tmp_path, dataset_root, max_steps=6, resume=True))
+    second = Trainer(config, training_args(output, small_dataset, max_steps=6, resume=True))
     second.resume()
     after = snapshot(second)
     assert after["step"] == 4
@@ -192,15 +286,16 @@ def test_resume_continues_step_count_optimizer_state_and_weights(dataset_root, t
             assert torch.equal(loaded["state"][index]["exp_avg"], state["exp_avg"])
     second.train()
     assert second.state.step == 6
-    assert "Resumed from checkpoint-4 (step 4" in log_of(tmp_path)
+    assert "Resumed from checkpoint-4 (step 4" in log_of(output)
 
 
-def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tmp_path):
-    common = [*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--checkpoint_every", "1",
-              "--batch_size", "2", "--perceptual-backbone", "random", "--image_every", "0"]
-    process = subprocess.Popen([*common, "--max_steps", "10000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tmp_path, capsys):
+    flags = ["--config", str(CONFIG), "--data_dir", str(dataset_root), "--output_dir", str(tmp_path),
+             "--checkpoint_every", "1", "--batch_size", "2", "--perceptual-backbone", "random", "--image_every", "0"]
+    process = subprocess.Popen([sys.executable, str(SCRIPT), *flags, "--max_steps", "10000"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not (tmp_path / "checkpoints" / "checkpoint-3").exists():
+    while time.time() < deadline and not (tmp_path / "checkpoints" / "checkpoint-1").exists():
         time.sleep(0.2)
     time.sleep(0.3)  # into the middle of later steps and checkpoint writes
     os.kill(process.pid, signal.SIGKILL)
@@ -209,7 +304,8 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tm
     assert resumed_from is not None
     step = int(resumed_from.name.split("-")[1])
 
-    result = subprocess.run([*common, "--max_steps", str(step + 2), "--resume"], capture_output=True, text=True)
+    # Resumed by train_accelerate.py (here, in this process: the killed one was the real process that matters).
+    result = train_here(capsys, *flags, "--max_steps", step + 2, "--resume")
     assert result.returncode == 0, result.stderr[-3000:]
     log = log_of(tmp_path)
     assert f"Resumed from checkpoint-{step} (step {step}" in log
@@ -217,23 +313,45 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint(dataset_root, tm
     assert not list((tmp_path / "checkpoints").glob(".incomplete-*"))
 
 
-def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_path):
-    trained = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--max_steps",
-                              "2", "--batch_size", "2", "--perceptual-backbone", "random", "--mixed_precision", "bf16",
-                              "--log_every", "1"], capture_output=True, text=True)
+@pytest.fixture
+def fresh_accelerate_state():
+    """accelerate keeps one state per process, whose mixed precision cannot change once set: a run of another
+    precision in this process starts from none, and leaves none."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+def test_mixed_precision_training_then_reconstruction_mode(small_dataset, tmp_path, capsys, fresh_accelerate_state):
+    # bfloat16 on a CPU without bfloat16 instructions is slow (about 9 s for a step of one item here, 30 times
+    # float32's): one step of one item
+    trained = train_here(capsys, "--config", CONFIG, "--data_dir", small_dataset, "--output_dir", tmp_path,
+                         "--max_steps", 1, "--batch_size", 1, "--perceptual-backbone", "random", "--mixed_precision",
+                         "bf16", "--log_every", 1)
     assert trained.returncode == 0, trained.stderr[-3000:]
-    assert "mixed precision bf16" in log_of(tmp_path) and "step 2 " in log_of(tmp_path)
-    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path), "--mode",
-                             "reconstruction"], capture_output=True, text=True)
+    assert "mixed precision bf16" in log_of(tmp_path) and "step 1 " in log_of(tmp_path)
+    # train_accelerate.py --mode reconstruction and fomm reconstruct (both in this process), which share their
+    # code, give the same report.
+    result = train_here(capsys, "--config", CONFIG, "--data_dir", small_dataset, "--output_dir", tmp_path, "--mode",
+                        "reconstruction")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Reconstruction L1:" in result.stdout
     report = json.loads((tmp_path / "reconstruction.json").read_text())
     assert report["num_videos"] == 2 and report["num_frames"] == 12 and 0 < report["mean_l1"] < 1
+    command = run_fomm_here(capsys, "reconstruct", "--config", CONFIG, "--model", tmp_path / "pipeline", "--data-dir",
+                       small_dataset, "--output-dir", tmp_path / "fomm")
+    assert command.returncode == 0, command.stderr[-2000:]
+    assert "Reconstruction L1:" in command.stdout
+    same = json.loads((tmp_path / "fomm" / "reconstruction.json").read_text())
+    assert (same["num_videos"], same["num_frames"], same["videos"].keys()) == (2, 12, report["videos"].keys())
+    assert same["mean_l1"] == pytest.approx(report["mean_l1"], rel=1e-5)
 
     # reconstruction_params.num_videos limits the videos reconstructed.
     one_video = tmp_path / "one-video.yaml"
     one_video.write_text(CONFIG.read_text().replace("{num_videos: null}", "{num_videos: 1}"))
-    results = reconstruct_test_videos(one_video, str(tmp_path / "pipeline"), str(dataset_root))
+    results = reconstruct_test_videos(one_video, str(tmp_path / "pipeline"), str(small_dataset))
     assert results["num_videos"] == 1 and results["num_frames"] == 6
 
     # A config of another resolution than the model's is one clear error, not a tensor size mismatch.
@@ -241,12 +359,12 @@ def test_mixed_precision_training_then_reconstruction_mode(dataset_root, tmp_pat
     larger.write_text(CONFIG.read_text().replace("frame_shape: [64, 64, 3]", "frame_shape: [128, 128, 3]"))
     with pytest.raises(InvalidInputError, match="animates 64x64 frames, and the config larger.yaml reads the videos "
                                                 "at 128x128"):
-        reconstruct_test_videos(larger, str(tmp_path / "pipeline"), str(dataset_root))
+        reconstruct_test_videos(larger, str(tmp_path / "pipeline"), str(small_dataset))
 
 
-def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(dataset_root, tmp_path):
+def test_fine_tuning_starts_from_a_pipelines_weights_discriminator_included(dataset_root, epochs_run, tmp_path):
     config = load_training_config(CONFIG)
-    pretrained = Trainer(config, training_args(tmp_path / "pretrained", dataset_root, max_steps=2)).train()
+    pretrained = epochs_run.folder / "pipeline"
     assert (pretrained / "discriminator").is_dir()  # test-tiny is adversarial: its discriminator is kept
 
     fine_tuned = Trainer(config, training_args(tmp_path / "fine-tuned", dataset_root, max_steps=1,
@@ -309,16 +427,21 @@ def test_a_keypoint_detector_with_learning_rate_0_gets_no_gradients_and_resumes_
         assert torch.equal(tensor, trained["kp_detector"][key]), key
 
 
-def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_root, tmp_path):
+def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(small_dataset, epochs_run, tmp_path):
     def generator_weights(folder):
         return OcclusionAwareGenerator.from_pretrained(folder, subfolder="generator").state_dict()
 
-    raw = [generator_weights(Trainer(load_training_config(CONFIG), training_args(
-        tmp_path / f"raw-{steps}", dataset_root, max_steps=steps, checkpoint_every=0)).train()) for steps in (1, 2, 3)]
+    # The generator's weights after steps 1, 2 and 3 of the same training without an average (test-tiny on the same
+    # data, the same seed): the checkpoints of epochs_run (the generator is the second model of accelerate's
+    # checkpoints: its last one holds the weights the run ended with).
+    raw = [load_file(epochs_run.folder / "checkpoints" / f"checkpoint-{step}" / "model_1.safetensors")
+           for step in (1, 2, 3, 4)]
+    assert raw[3].keys() == epochs_run.snapshot["weights"]["generator"].keys()
+    assert all(torch.equal(raw[3][k], v) for k, v in epochs_run.snapshot["weights"]["generator"].items())
 
     decay = 0.1  # diffusers' EMAModel: the first step copies, then min(decay, (1 + n) / (10 + n))
     ema_config = config_with(tmp_path, f"ema_decay: {decay}")
-    trainer = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", dataset_root, max_steps=3,
+    trainer = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", small_dataset, max_steps=3,
                                                                       checkpoint_every=3))
     averaged = generator_weights(trainer.train())
     for key, value in averaged.items():
@@ -328,30 +451,65 @@ def test_ema_weights_are_the_pipelines_and_resume_with_the_checkpoint(dataset_ro
         torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-6, msg=key)
     assert not torch.equal(averaged["output_conv.weight"], raw[2]["output_conv.weight"])
 
-    resumed = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", dataset_root, max_steps=3,
+    resumed = Trainer(load_training_config(ema_config), training_args(tmp_path / "ema", small_dataset, max_steps=3,
                                                                       resume=True))
     resumed.resume()
     assert resumed.ema.optimization_step == 3
     assert all(torch.equal(a, b) for a, b in zip(resumed.ema.shadow_params, trainer.ema.shadow_params))
 
 
+# Records in $FOMM_TEST_CONNECTIONS every connection a process tries to open (host and port, one a line).
+COUNT_CONNECTIONS = """
+import os, socket
+_connect = socket.socket.connect
+def _counted_connect(sock, address):
+    with open(os.environ["FOMM_TEST_CONNECTIONS"], "a") as record:
+        record.write(f"{address[0]} {address[1]}\\n" if isinstance(address, tuple) else f"{address}\\n")
+    return _connect(sock, address)
+socket.socket.connect = _counted_connect
+"""
+
+
 @pytest.mark.parametrize("network", ["offline", "unreachable"])
-def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path, network):
-    """With HF_HUB_OFFLINE=1, and online where the Hub cannot be reached (huggingface_hub alone would retry for
-    about 25 s): one message, at once, that says what to do."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    if network == "unreachable":
-        env.update(HF_HUB_OFFLINE="0", HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
-    start = time.monotonic()
-    result = subprocess.run([*TRAIN, "--data_dir", str(dataset_root), "--output_dir", str(tmp_path / "run"),
-                             "--max_steps", "1"], capture_output=True, text=True, env=env)
+def test_missing_vgg_weights_are_an_error_not_a_silent_fallback(dataset_root, tmp_path, network, monkeypatch,
+                                                                 capsys):
+    """With HF_HUB_OFFLINE=1 (in this process), and online where the Hub cannot be reached (in a process of its
+    own, as a user meets it; huggingface_hub alone would try to connect again five times, for about 25 s): one
+    message, at once, that says what to do; offline nothing tries to connect, online only the check of whether the
+    Hub can be reached, once."""
+    flags = ["--config", str(CONFIG), "--data_dir", str(dataset_root), "--output_dir", str(tmp_path / "run"),
+             "--max_steps", "1"]
+    if network == "offline":  # as every test runs (conftest), with nothing in the Hub cache
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+        attempts, connect = [], socket.socket.connect
+
+        def counted_connect(sock, address):
+            attempts.append(address)
+            return connect(sock, address)
+
+        monkeypatch.setattr(socket.socket, "connect", counted_connect)
+        result = train_here(capsys, *flags)
+        assert attempts == []
+    else:
+        (tmp_path / "site").mkdir()
+        (tmp_path / "site" / "sitecustomize.py").write_text(COUNT_CONNECTIONS)
+        record, port = tmp_path / "connections.txt", closed_port()
+        record.touch()
+        env = {**os.environ, "HF_HUB_OFFLINE": "0", "HF_HOME": str(tmp_path / "hf"),
+               "HF_ENDPOINT": f"http://127.0.0.1:{port}", "FOMM_TEST_CONNECTIONS": str(record),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")])),
+               # as conftest sets it for the tests: else huggingface_hub's user agent fetches a list of AI agents
+               # from the endpoint, once, before anything is downloaded
+               "HF_HUB_DISABLE_TELEMETRY": "1"}
+        result = subprocess.run([sys.executable, str(SCRIPT), *flags], capture_output=True, text=True, env=env)
+        # One attempt, the reachability check's: no download tried, nothing tried again.
+        assert record.read_text().splitlines() == [f"127.0.0.1 {port}"]
+        assert "cannot reach the Hub" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # from a fresh interpreter: one line
     assert result.returncode == 2
     assert "VGG19 ImageNet weights are not available" in result.stderr
     assert "--perceptual-backbone random" in result.stderr
     assert "Traceback" not in result.stderr and "Retrying" not in result.stderr
-    assert time.monotonic() - start < 20
-    if network == "unreachable":
-        assert "cannot reach the Hub" in result.stderr
 
 
 # Losses --------------------------------------------------------------------------------------------------
@@ -518,19 +676,26 @@ def test_augmentation_keeps_shapes_and_ranges():
     torch.testing.assert_close(adjust_hue(adjust_hue(clip, 0.3), -0.3), clip, atol=1e-4, rtol=0)
 
 
-def test_the_readme_training_quick_start_runs_as_written(tmp_path):
-    """The README's block, line by line, in a fresh folder holding what a clone has (no data/, no runs/);
-    ``fomm`` and ``python`` are this interpreter's."""
+def test_the_readme_training_quick_start_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's block, line by line, in a fresh folder holding what a clone has (no data/, no runs/), each
+    command in this process: ``fomm ...`` as fomm_hf.cli.main, ``python train_accelerate.py ...`` as the script's
+    main (real processes of both: test_a_killed_run_resumes_from_its_last_complete_checkpoint,
+    test_missing_vgg_weights_are_an_error_not_a_silent_fallback, test_mixed_precision_training_then_reconstruction_mode
+    and the tests of fomm animate)."""
     readme = (REPO_ROOT / "README.md").read_text()
     block = readme.split("<!-- tests/test_training.py runs this block as written -->\n```bash\n", 1)[1]
     commands = block.split("\n```", 1)[0].splitlines()
     assert len(commands) == 3
     for name in ("configs", "examples", "train_accelerate.py"):
         (tmp_path / name).symlink_to(REPO_ROOT / name)
+    monkeypatch.chdir(tmp_path)
     for command in commands:
         words = shlex.split(command)
-        words = [sys.executable, "-m", "fomm_hf", *words[1:]] if words[0] == "fomm" else [sys.executable, *words[1:]]
-        result = subprocess.run(words, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        if words[0] == "fomm":
+            result = run_fomm_here(capsys, *words[1:])
+        else:
+            assert words[:2] == ["python", "train_accelerate.py"] and (tmp_path / words[1]).resolve() == SCRIPT
+            result = train_here(capsys, *words[2:])
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
     log = log_of(tmp_path / "runs" / "test-tiny")
     assert "step 20 " in log and "step 21 " not in log

@@ -12,6 +12,7 @@ _EXPORTS = {
     "MOTION_MODES": "fomm_hf.app.animator",
     "Animator": "fomm_hf.app.animator",
     "AppSettings": "fomm_hf.app.settings",
+    "LiveTab": "fomm_hf.app.live",
     "ModelMenu": "fomm_hf.app.model_menu",
     "find_examples": "fomm_hf.app.examples",
     "on_zero_gpu": "fomm_hf.app.zero_gpu",
@@ -23,6 +24,7 @@ __all__ = [
     "MOTION_MODES",
     "Animator",
     "AppSettings",
+    "LiveTab",
     "ModelMenu",
     "find_examples",
     "on_zero_gpu",
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from .animator import MOTION_MODES, Animator
     from .cropping import CROP_MODES, source_crop
     from .examples import find_examples
+    from .live import LiveTab
     from .messages import refusing_unreadable_images
     from .model_menu import ModelMenu
     from .settings import AppSettings

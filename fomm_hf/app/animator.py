@@ -104,7 +104,7 @@ class Animator:
             adapt_scale: scale the motion by the relative size of the two objects (relative motion).
             find_best_frame: start the relative motion from the driving frame whose pose is closest to the
                 source's.
-            fast: reduced-precision convolutions where the hardware runs them faster.
+            fast: the machine's quickest reduced-precision variant (bfloat16, or int8 on CPUs without it).
             show_keypoints: also return source | driving with keypoints | result, side by side.
             model: one of the models the app offers (its model menu); left out (or empty, from Python), the app's
                 default model.

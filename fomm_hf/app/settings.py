@@ -12,7 +12,8 @@ ENV_PREFIX = "FOMM_APP_"
 FILE_SIZE = re.compile(r"\d+(\.\d+)?\s*([kmgt]?b)?", re.IGNORECASE)  # as gradio's launch(max_file_size=...) reads it
 MINIMUMS = {"max_seconds": 0, "max_frames": 0, "min_image_side": 2, "max_image_side": 2, "concurrency_limit": 1,
             "max_queue_size": 1, "cached_models": 1, "batch_size": 1, "results_lifetime": 1, "gpu_seconds": 1,
-            "gpu_seconds_per_frame": 0}
+            "gpu_seconds_per_frame": 0, "live_viewers": 1, "live_seconds": 0, "live_fps": 1,
+            "live_threads": 0}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class AppSettings:
     gpu_seconds_per_frame: float = 0.1
     backend: str = "pytorch"  # or onnxruntime / openvino: the models' exported graphs, on the CPU (see README)
     int8: bool = False  # with backend openvino: int8 graphs, made on the first animation and cached
+    # The Live tab (the webcam animates the source picture, fomm_hf.app.live): hidden on ZeroGPU Spaces.
+    live: bool = True  # the Live tab on or off
+    live_viewers: int = 2  # viewers animated live at once; the others wait in the queue
+    live_seconds: float = 120.0  # of live animation per viewer (a page load); then the camera stops; 0: no limit
+    live_fps: float = 20.0  # camera frames each viewer's browser sends per second
+    live_threads: int = 1  # PyTorch CPU threads per live viewer (0: PyTorch's default, all cores); see docs/app.md
 
     def __post_init__(self):
         for name, least in MINIMUMS.items():

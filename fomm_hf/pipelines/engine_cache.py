@@ -14,19 +14,21 @@ import itertools
 import json
 import os
 import threading
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..animation import StreamingEngine, TorchEngine, inference_dtype
+from ..animation import StreamingEngine, TorchEngine, Variant, fast_variant, inference_dtype
 from ..animation.engine import EncodedSource
 from ..animation.exported import ExportedEngine, GraphRunner, exported_precision, graph_inputs
 from ..errors import InvalidInputError
 from ..export import export_graphs, exported_folder, quantize_int8
 from ..export.backends import check_backend, is_exported_folder
 from ..model_store import BUNDLED_MODEL, cache_dir
+from ..model_store.conversion_cache import tell
 from ..motion import MotionOptions, transfer_motion
 
 CALIBRATION_FRAMES = 32  # driving frames that calibrate int8 graphs made on first use
@@ -75,11 +77,20 @@ class EngineCache:
 
     def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False,
                graphs: Optional[os.PathLike] = None) -> StreamingEngine:
-        """See :meth:`FOMMPipeline.engine`."""
+        """See :meth:`FOMMPipeline.engine`. ``fast`` with the default backend runs the machine's quickest variant
+        (:func:`~fomm_hf.animation.fast_variant`); where that is OpenVINO int8 and this model has no int8 graphs
+        yet (:meth:`prepare_fast` makes them), float32 this time, with a warning."""
         check_backend(backend, int8)
         if graphs is not None and backend == "pytorch":
             raise InvalidInputError("graphs are exported graphs: they run with backend='onnxruntime' or 'openvino'.")
         pipe = self.pipe
+        if fast and backend == "pytorch" and (variant := self.fast_variant()).backend == "openvino":
+            if variant.precision != "int8" or self.find_exported_graphs("openvino", int8=True) is not None:
+                backend, int8 = "openvino", variant.precision == "int8"
+            else:
+                warnings.warn("The fast variant on this CPU is OpenVINO int8, whose graphs are made from driving "
+                              "frames on first use (pipe(...), animate_video, live): float32 this time.")
+                fast = False
         versions = tensor_versions(pipe.kp_detector, pipe.generator)
         if backend == "pytorch":
             key = (inference_dtype(pipe.device, pipe.dtype, fast),)
@@ -100,6 +111,30 @@ class EngineCache:
         if graphs is None:
             graphs = self.exported_graphs(FORMAT_OF_BACKEND[backend], precision == "int8")
         return ExportedEngine(GraphRunner(Path(graphs), backend, precision))
+
+    def fast_variant(self) -> Variant:
+        """The variant ``fast`` runs with the default backend: the machine's quickest for components on the CPU in
+        float32; else (a GPU, or components cast to another dtype) the PyTorch engine's own fast mode."""
+        pipe = self.pipe
+        if pipe.device.type == "cpu" and pipe.dtype == torch.float32:
+            return fast_variant(pipe.device)
+        return Variant("pytorch", str(inference_dtype(pipe.device, pipe.dtype, True)).removeprefix("torch."))
+
+    def needs_int8_graphs(self, fast: bool, backend: str = "pytorch", int8: bool = False) -> bool:
+        """Whether these options run int8 graphs that this model does not have yet."""
+        asks_int8 = (backend == "openvino" and int8) or (fast and backend == "pytorch"
+                                                         and self.fast_variant() == Variant("openvino", "int8"))
+        return asks_int8 and self.find_exported_graphs("openvino", int8=True) is None
+
+    def prepare_fast(self, source: torch.Tensor, driving: torch.Tensor, motion: MotionOptions, batch_size: int,
+                     fast: bool, backend: str = "pytorch", int8: bool = False) -> None:
+        """Makes the int8 graphs these options need, if this model has none yet (first use on a machine: they are
+        cached), calibrated on ``source`` (1, 3, S, S) animated by the first CALIBRATION_FRAMES of ``driving``
+        (N, 3, S, S), as the models see them."""
+        if self.needs_int8_graphs(fast, backend, int8):
+            tell(f"{self.pipe.name or 'This model'}: first use of int8 graphs on this machine: exporting them to "
+                 "OpenVINO and quantizing them, calibrated on the first driving frames (once: they are cached)")
+            quantize(self.pipe, source, driving[:CALIBRATION_FRAMES], motion, batch_size, None)
 
     def forget_int8(self) -> None:
         """Drops the int8 engine, whose graphs are about to be replaced."""

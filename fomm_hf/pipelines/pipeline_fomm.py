@@ -23,6 +23,7 @@ from ..option_values import check_whole_number
 from ..permissions import give_ordinary_permissions
 from . import engine_cache
 from .animation_result import AnimationResult
+from .live_animator import LiveAnimator
 from .video_job import VideoJob, animate_video_file
 
 PathLike = Union[str, os.PathLike]
@@ -51,8 +52,6 @@ class FOMMPipeline(DiffusionPipeline):
             square and resized to it.
         category (`str`, *optional*): what the models animate (``fomm_hf.categories``, e.g. "face");
             :meth:`animate_video` frames inputs around the subject of a category it can detect.
-
-    Its components run through engines (:meth:`engine`), built on first use and rebuilt when they change.
     """
 
     model_cpu_offload_seq = "kp_detector->generator"
@@ -79,8 +78,7 @@ class FOMMPipeline(DiffusionPipeline):
         return pipe
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs) -> None:
-        """diffusers' ``save_pretrained``, with the user's ordinary permissions for what it writes (safetensors
-        writes its files readable by their owner only)."""
+        """diffusers' ``save_pretrained``, giving what it writes the user's ordinary permissions."""
         super().save_pretrained(save_directory, **kwargs)
         give_ordinary_permissions(save_directory)
 
@@ -104,19 +102,16 @@ class FOMMPipeline(DiffusionPipeline):
 
     def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False,
                graphs: Optional[PathLike] = None) -> StreamingEngine:
-        """The inference engine for the components as they are now (device, dtype, weights), from
-        :class:`~.engine_cache.EngineCache`: ``fast`` runs the networks in bfloat16/float16 where the hardware is
-        faster in it (geometry stays float32); ``backend`` "onnxruntime" or "openvino" runs exported graphs on the
-        CPU (those of the folder ``graphs``, else found or exported on first use), float32, or with ``fast``
-        bfloat16 where OpenVINO has it, or with ``int8`` (OpenVINO) those :meth:`quantize` made."""
+        """The inference engine for the components as they are now (:class:`~.engine_cache.EngineCache`): ``fast``
+        in bfloat16/float16 where the hardware is faster in it; ``backend`` "onnxruntime" or "openvino": exported
+        graphs on the CPU (those of the folder ``graphs``, else found or exported), ``int8``: :meth:`quantize`'s."""
         return self.engines.engine(fast, backend, int8, graphs)
 
     def quantize(self, source_image: ImageInput, driving_frames: FramesInput, relative: bool = True,
                  batch_size: int = 4, fit: str = "crop", output: Optional[PathLike] = None) -> Path:
-        """Quantizes the OpenVINO graphs to int8 (post-training, with NNCF), calibrated on what each graph receives
-        while ``source_image`` is animated by ``driving_frames`` (a few dozen frames of real content); returns
-        the folder, kept in the cache and used by ``engine(backend="openvino", int8=True)`` from then on (or
-        written to ``output``, e.g. the ``openvino-int8`` subfolder of a pipeline folder)."""
+        """Quantizes the OpenVINO graphs to int8 (NNCF), calibrated on ``source_image`` animated by a few dozen
+        ``driving_frames`` of real content; returns the folder (cached, or ``output``), which
+        ``engine(backend="openvino", int8=True)`` uses from then on."""
         source = self.prepare_source(source_image, fit)
         driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
         return engine_cache.quantize(self, source, driving, MotionOptions(relative=relative), batch_size, output)
@@ -128,9 +123,8 @@ class FOMMPipeline(DiffusionPipeline):
     def detect_keypoints(self, images: FramesInput, batch_size: int = 4, fit: str = "crop") -> KeypointOutput:
         """Keypoints of images (any input :meth:`__call__` takes as driving frames), ``batch_size`` at a time."""
         check_whole_number("batch_size", batch_size, 1)
-        engine = self.engine()
         frames = prepare_images(images, self.image_size, fit, "images")
-        return KeypointOutput.concat(engine.detect(batch) for batch in frames.split(batch_size))
+        return KeypointOutput.concat(self.engine().detect(batch) for batch in frames.split(batch_size))
 
     def __call__(self, source_image: ImageInput, driving_frames: FramesInput, relative: bool = True,
                  adapt_scale: bool = False, initial_frame: int = 0, find_best_frame: bool = False,
@@ -153,7 +147,7 @@ class FOMMPipeline(DiffusionPipeline):
             relative_jacobian: in relative mode, also transfer Jacobians relatively (as the original's demo).
             fit: how non-square images are made square: "crop" (the centred square), "pad" (black borders) or
                 "stretch" (as the original demo).
-            fast: reduced-precision (bfloat16/float16) networks where the hardware runs them faster.
+            fast: the machine's quickest reduced-precision variant (:meth:`~.engine_cache.EngineCache.fast_variant`).
             backend, int8, graphs: "pytorch" (the default), or "onnxruntime" / "openvino": the networks' exported
                 graphs, on the CPU (see :meth:`engine`).
             batch_size: driving frames processed together.
@@ -181,21 +175,22 @@ class FOMMPipeline(DiffusionPipeline):
             raise InvalidInputError(f"output_type must be one of {OUTPUT_TYPES}; got {output_type!r}.")
         check_whole_number("batch_size", batch_size, 1)
         if isinstance(driving_frames, (str, os.PathLike)) and Path(driving_frames).suffix.lower() in VIDEO_EXTENSIONS:
-            raise InvalidInputError(f"driving_frames is the video file {driving_frames}: pipe(...) takes frames (a "
-                                    "tensor, an array, a list of images); pipe.animate_video(source_image, "
-                                    "driving_video, output_path) animates a video file.")
-        # 2. Encode the source and detect the driving keypoints.
-        engine = self.engine(fast, backend, int8, graphs)
-        source = engine.encode_source(self.prepare_source(source_image, fit))
+            raise InvalidInputError(f"driving_frames is the video file {driving_frames}: pipe(...) takes frames; "
+                                    "pipe.animate_video(source_image, driving_video, output_path) takes a video file.")
+        source = self.prepare_source(source_image, fit)
         driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
         if not -len(driving) <= initial_frame < len(driving):
             raise InvalidInputError(f"initial_frame {initial_frame} is outside the {len(driving)} driving frames.")
+        motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
+        # 2. Encode the source and detect the driving keypoints (int8 graphs made first where they are needed).
+        self.engines.prepare_fast(source, driving, motion, batch_size, fast, backend, int8)
+        engine = self.engine(fast, backend, int8, graphs)
+        source = engine.encode_source(source)
         kp_driving = KeypointOutput.concat(engine.detect(batch) for batch in driving.split(batch_size))
         # 3. The reference pose of relative motion.
         if find_best_frame:
             initial_frame = best_matching_frame(source.keypoints, kp_driving)
         # 4. Animate, a batch at a time.
-        motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
         kp_batches = (kp_driving.select(slice(i, i + batch_size)) for i in range(0, len(driving), batch_size))
         frames = []
         with self.frame_progress(len(driving), "Animating", progress) as bar:
@@ -238,6 +233,14 @@ class FOMMPipeline(DiffusionPipeline):
         job = VideoJob(source_image, driving_video, output_path, motion, find_best_frame, fit, fast, backend, int8,
                        graphs, batch_size, keypoints_path, max_frames, framing, paste_back, progress)
         return animate_video_file(self, job)
+
+    def live(self, source_image: ImageInput, relative: bool = True, adapt_scale: bool = False,
+             relative_jacobian: bool = True, fit: str = "crop", fast: bool = False, backend: str = "pytorch",
+             int8: bool = False, framing: str = "auto", paste_back: bool = True) -> LiveAnimator:
+        """A live animator of ``source_image`` (:mod:`.live_animator`): called with each camera frame, it returns
+        the animated frame at once. Arguments as in :meth:`animate_video`."""
+        motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
+        return LiveAnimator(self, source_image, motion, fast, backend, int8, framing, paste_back, fit)
 
     def frame_progress(self, total: int, description: str, enabled: bool = True):
         """A tqdm bar over frames, which ``set_progress_bar_config`` configures as diffusers' own bars."""

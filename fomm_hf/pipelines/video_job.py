@@ -3,7 +3,8 @@
 :func:`animate_video_file` runs it in named steps:
 
 1. check the arguments, before anything is decoded or computed (:func:`check_job`);
-2. frame the source: the square around its subject, to be pasted back at the end (:func:`frame_source`);
+2. frame the source: the square around its subject, to be pasted back at the end
+   (:func:`~.prepared_source.prepare_framed_source`);
 3. follow the subject through the driving video: a first pass that keeps one square per frame
    (:func:`follow_driving_subject`);
 4. choose the reference pose of relative motion: with ``find_best_frame``, a pass that keeps the keypoints of
@@ -27,8 +28,8 @@ from ..animation import StreamingEngine
 from ..animation.engine import EncodedSource
 from ..errors import InvalidInputError
 from ..export.backends import check_backend
-from ..framing import PasteBack, SubjectFramer, SubjectTrack
-from ..images import check_fit, prepare_image, prepare_images, rgb_array
+from ..framing import SubjectFramer, SubjectTrack
+from ..images import check_fit, prepare_images
 from ..motion import KeypointOutput, MotionOptions, best_matching_frame
 from ..option_values import check_whole_number
 from ..video import VideoWriter, check_output_path, iter_batches, open_video
@@ -36,6 +37,7 @@ from ..video.reader import DrivingVideo
 from ..visualization import side_by_side_batch
 from .animation_result import AnimationResult
 from .engine_cache import CALIBRATION_FRAMES
+from .prepared_source import PreparedSource, prepare_framed_source
 
 FRAMING_MODES = ("auto", "none")
 
@@ -69,13 +71,6 @@ class VideoJob:
 
 
 @dataclass
-class FramedSource:
-    image: torch.Tensor  # (1, 3, S, S) float in [0, 1]: the source as the models see it
-    paste_back: Optional[PasteBack]  # puts animated squares back into the whole source; None: not pasted back
-    notes: List[str]  # what framing found, or did instead
-
-
-@dataclass
 class DrivingBatch:
     frames: torch.Tensor  # (B, 3, S, S) float in [0, 1]: driving frames as the models see them
     keypoints: KeypointOutput  # (B, K, ...)
@@ -99,20 +94,6 @@ def check_job(job: VideoJob) -> VideoJob:
     if keypoints_path is not None:
         keypoints_path = check_output_path(keypoints_path, keep={**inputs, "the output video": output_path})
     return replace(job, output_path=output_path, keypoints_path=keypoints_path)
-
-
-def frame_source(job: VideoJob, framer: Optional[SubjectFramer], image_size: int) -> FramedSource:
-    """The source as the models see it: the square around its subject where ``framer`` finds one, else what
-    ``job.fit`` makes square."""
-    if framer is None:
-        return FramedSource(prepare_image(job.source_image, image_size, job.fit, "source_image"), None, [])
-    whole_source = rgb_array(job.source_image, "source_image")
-    framed = framer.frame_source(whole_source, job.fit)
-    if framed.square is None:
-        return FramedSource(prepare_image(whole_source, image_size, job.fit, "source_image"), None, [framed.note])
-    square = prepare_image(framed.square.crop(whole_source), image_size, job.fit, "source_image")
-    paste_back = PasteBack(whole_source, framed.square) if job.paste_back else None
-    return FramedSource(square, paste_back, [framed.note])
 
 
 def follow_driving_subject(framer: Optional[SubjectFramer], video: DrivingVideo, job: VideoJob,
@@ -159,7 +140,7 @@ def reference_pose(batches: Iterator[DrivingBatch], source: EncodedSource,
 
 
 def write_animation(batches: Iterator[DrivingBatch], engine: StreamingEngine, source: EncodedSource,
-                    framed: FramedSource, job: VideoJob, video: DrivingVideo,
+                    framed: PreparedSource, job: VideoJob, video: DrivingVideo,
                     kp_initial: Optional[KeypointOutput], bar, start: float) -> Tuple[int, Optional[float]]:
     """Animates and writes each batch (the keypoints video too, if asked for); returns the frames written and the
     seconds from ``start`` to the first of them."""
@@ -192,7 +173,7 @@ def animate_video_file(pipe, job: VideoJob) -> AnimationResult:
     job = check_job(job)
     # 2. Frame the source.
     framer = SubjectFramer(pipe.category) if job.framing == "auto" else None
-    framed = frame_source(job, framer, pipe.image_size)
+    framed = prepare_framed_source(job.source_image, framer, pipe.image_size, job.fit, job.paste_back)
     engine = pipe_engine(pipe, job, framed.image)
     source = engine.encode_source(framed.image)
     with open_video(job.driving_video) as video:
@@ -233,12 +214,13 @@ def animate_video_file(pipe, job: VideoJob) -> AnimationResult:
 
 
 def pipe_engine(pipe, job: VideoJob, source: torch.Tensor) -> StreamingEngine:
-    """The engine the job asks for; int8 graphs the model has none of yet are made first, calibrated on the
-    source and the first driving frames."""
-    if job.int8 and job.graphs is None and pipe.engines.find_exported_graphs("openvino", int8=True) is None:
+    """The engine the job asks for; int8 graphs that it needs and the model has none of yet are made first,
+    calibrated on the source and the first driving frames (:meth:`~.engine_cache.EngineCache.prepare_fast`)."""
+    if job.graphs is None and pipe.engines.needs_int8_graphs(job.fast, job.backend, job.int8):
         with open_video(job.driving_video) as video:
-            calibration_frames = np.stack(list(itertools.islice(video.frames(), CALIBRATION_FRAMES)))
-        pipe.quantize(source, calibration_frames, job.motion.relative, job.batch_size, job.fit)
+            frames = np.stack(list(itertools.islice(video.frames(), CALIBRATION_FRAMES)))
+        driving = prepare_images(frames, pipe.image_size, job.fit, "the driving video")
+        pipe.engines.prepare_fast(source, driving, job.motion, job.batch_size, job.fast, job.backend, job.int8)
     return pipe.engine(job.fast, job.backend, job.int8, job.graphs)
 
 
