@@ -91,18 +91,19 @@ def result_column() -> dict:
     return dict(result_video=result_video, keypoints_video=keypoints_video, status=status)
 
 
-def example_groups(animator: Animator, page: dict) -> list:
-    """(category, column) per category of examples; a category's examples show with the models of it."""
+def example_groups(animator: Animator, model: gr.Dropdown, examples: dict, inputs: list) -> None:
+    """A column of examples per category (``examples``: {category: rows of values for ``inputs``}), shown while
+    ``model`` is set to a model of that category."""
     groups = []
-    for category, pairs in find_examples(EXAMPLES).items():
+    for category, rows in examples.items():
         with gr.Column(visible=animator.shows_examples(animator.menu.default.label, category)) as group:
-            gr.Examples(pairs, inputs=[page["source_image"], page["driving_video"]],
-                        label=f"Examples: {CATEGORIES[category]}")
+            gr.Examples(rows, inputs=inputs, label=f"Examples: {CATEGORIES[category]}")
         groups.append((category, group))
-    return groups
+    model.change(lambda label: [gr.Column(visible=animator.shows_examples(label, category)) for category, _ in groups],
+                 model, [group for _, group in groups], queue=False, api_visibility="private")
 
 
-def wire_events(animator: Animator, page: dict, groups: list) -> None:
+def wire_events(animator: Animator, page: dict) -> None:
     private = dict(queue=False, api_visibility="private")
     # The crop and paste-back reach `animate` through States, which keep them out of the API's stable parameters
     # (API calls get the defaults: around the face, pasted back).
@@ -116,9 +117,6 @@ def wire_events(animator: Animator, page: dict, groups: list) -> None:
           api_visibility="private")
     page["show_keypoints"].change(lambda show: gr.Video(visible=show), page["show_keypoints"],
                                   page["keypoints_video"], **private)
-    page["model"].change(
-        lambda label: [gr.Column(visible=animator.shows_examples(label, category)) for category, _ in groups],
-        page["model"], [group for _, group in groups], **private)
     inputs = [page[name] for name in ("source_image", "driving_video", "motion", "adapt_scale", "find_best_frame",
                                       "fast", "show_keypoints", "model")]
     page["animate_button"].click(on_zero_gpu(animator.animate, animator.gpu_duration),
@@ -152,26 +150,12 @@ def live_columns(animator: Animator) -> dict:
                 camera=camera, output=output, reset=reset, status=status)
 
 
-def live_example_groups(animator: Animator, tab: dict) -> list:
-    """(category, column) per category of example pictures, shown with the models of that category."""
-    groups = []
-    for category, sources in example_sources(EXAMPLES).items():
-        with gr.Column(visible=animator.shows_examples(animator.menu.default.label, category)) as group:
-            gr.Examples([[source] for source in sources], inputs=[tab["source_image"]],
-                        label=f"Examples: {CATEGORIES[category]}")
-        groups.append((category, group))
-    return groups
-
-
-def wire_live(live: LiveTab, animator: Animator, tab: dict, groups: list) -> None:
+def wire_live(live: LiveTab, tab: dict) -> None:
     inputs = [tab[name] for name in ("camera", "source_image", "model", "motion", "adapt_scale", "fast")]
     tab["camera"].stream(live.stream, inputs, [tab["output"], tab["status"], tab["camera"]], show_progress="minimal",
                          show_progress_on=[tab["status"]], api_visibility="private", **live.stream_options)
     live.show_frames_in(tab["output"])
     tab["reset"].click(live.reset, None, None, queue=False, api_visibility="private")
-    tab["model"].change(
-        lambda label: [gr.Column(visible=animator.shows_examples(label, category)) for category, _ in groups],
-        tab["model"], [group for _, group in groups], queue=False, api_visibility="private")
 
 
 def build_demo(settings: AppSettings, menu: ModelMenu = None) -> gr.Blocks:
@@ -189,11 +173,14 @@ def build_demo(settings: AppSettings, menu: ModelMenu = None) -> gr.Blocks:
                         page.update(driving_column(animator))
                     with gr.Column():
                         page.update(result_column())
-                wire_events(animator, page, example_groups(animator, page))
+                wire_events(animator, page)
+                example_groups(animator, page["model"], find_examples(EXAMPLES),
+                               [page["source_image"], page["driving_video"]])
             if live.shown:
                 with gr.Tab("Live", id="live", elem_id="live-tab"):
                     tab = live_columns(animator)
-                    wire_live(live, animator, tab, live_example_groups(animator, tab))
+                    wire_live(live, tab)
+                    example_groups(animator, tab["model"], example_sources(EXAMPLES), [tab["source_image"]])
         if live.shown:
             demo.load(None, js=CAMERA_SCRIPT)
             demo.unload(live.leave)

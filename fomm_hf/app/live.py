@@ -319,9 +319,11 @@ class LiveTab:
                     return
 
 
-def example_sources(folder) -> Dict[str, List[str]]:
-    """{category: [source picture, ...]}: the example pictures of :func:`~.examples.find_examples`, each once."""
-    return {category: sorted({source for source, _ in pairs}) for category, pairs in find_examples(folder).items()}
+def example_sources(folder) -> Dict[str, List[List[str]]]:
+    """{category: [[source picture], ...]}: the example pictures of :func:`~.examples.find_examples`, each once, as
+    rows of examples whose one input is the source picture."""
+    return {category: [[source] for source in sorted({source for source, _ in pairs})]
+            for category, pairs in find_examples(folder).items()}
 
 
 def session_of(request: Optional[gr.Request]) -> str:

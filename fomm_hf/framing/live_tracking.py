@@ -12,7 +12,7 @@ little where jitter is not seen (a moving head, which the square must keep up wi
 The detector may run in a thread of its own (``background=True``), so that no frame waits for it. A search
 around the subject's last place costs a few milliseconds, a small part of a frame's animation; a search of the
 whole frame that finds nothing costs many times more, as the detector tries every scale and every turned copy of
-the frame (docs/animating.md gives the figures), and a camera that sees no face would stall at each one.
+the frame (docs/live.md gives the figures), and a camera that sees no face would stall at each one.
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +27,7 @@ from .squares import Box, Detection, Square
 from .subject import FIT_WORDS
 from .tracking import GATE, pick
 
-# The filter's settings, chosen on carphone.mp4 against the two-pass track's jitter and lag (docs/animating.md).
+# The filter's settings, chosen on carphone.mp4 against the two-pass track's jitter and lag (docs/live.md).
 # Centres and sides are filtered in units of the frame's shorter side, so that the settings hold for any camera.
 MIN_CUTOFF = 0.5  # Hz: the cutoff of a still head's square, which moves with the detector's noise only slowly
 BETA = 1.0  # Hz per (shorter side per second): a moving head's square keeps up with it

@@ -84,13 +84,12 @@ class EngineCache:
         if graphs is not None and backend == "pytorch":
             raise InvalidInputError("graphs are exported graphs: they run with backend='onnxruntime' or 'openvino'.")
         pipe = self.pipe
-        if fast and backend == "pytorch" and (variant := self.fast_variant()).backend == "openvino":
-            if variant.precision != "int8" or self.find_exported_graphs("openvino", int8=True) is not None:
-                backend, int8 = "openvino", variant.precision == "int8"
-            else:
-                warnings.warn("The fast variant on this CPU is OpenVINO int8, whose graphs are made from driving "
-                              "frames on first use (pipe(...), animate_video, live): float32 this time.")
-                fast = False
+        fast_variant_asked = fast and backend == "pytorch"
+        fast, backend, int8 = self.run_as(fast, backend, int8)
+        if fast_variant_asked and int8 and self.find_exported_graphs("openvino", int8=True) is None:
+            warnings.warn("The fast variant on this CPU is OpenVINO int8, whose graphs are made from driving "
+                          "frames on first use (pipe(...), animate_video, live): float32 this time.")
+            fast, backend, int8 = False, "pytorch", False
         versions = tensor_versions(pipe.kp_detector, pipe.generator)
         if backend == "pytorch":
             key = (inference_dtype(pipe.device, pipe.dtype, fast),)
@@ -120,11 +119,17 @@ class EngineCache:
             return fast_variant(pipe.device)
         return Variant("pytorch", str(inference_dtype(pipe.device, pipe.dtype, True)).removeprefix("torch."))
 
+    def run_as(self, fast: bool, backend: str, int8: bool) -> Tuple[bool, str, bool]:
+        """(fast, backend, int8) as they run: ``fast`` with the default backend is the machine's quickest variant
+        (:meth:`fast_variant`), which may be OpenVINO's (bfloat16, or int8)."""
+        if fast and backend == "pytorch" and (variant := self.fast_variant()).backend == "openvino":
+            return fast, "openvino", variant.precision == "int8"
+        return fast, backend, int8
+
     def needs_int8_graphs(self, fast: bool, backend: str = "pytorch", int8: bool = False) -> bool:
         """Whether these options run int8 graphs that this model does not have yet."""
-        asks_int8 = (backend == "openvino" and int8) or (fast and backend == "pytorch"
-                                                         and self.fast_variant() == Variant("openvino", "int8"))
-        return asks_int8 and self.find_exported_graphs("openvino", int8=True) is None
+        _, backend, int8 = self.run_as(fast, backend, int8)
+        return backend == "openvino" and int8 and self.find_exported_graphs("openvino", int8=True) is None
 
     def prepare_fast(self, source: torch.Tensor, driving: torch.Tensor, motion: MotionOptions, batch_size: int,
                      fast: bool, backend: str = "pytorch", int8: bool = False) -> None:

@@ -27,6 +27,7 @@ from .engine_cache import CALIBRATION_FRAMES
 from .prepared_source import prepare_framed_source
 
 STATS_SECONDS = 5.0  # frames/s and latencies are measured over the last seconds
+CALIBRATION_BATCH = 4  # calibration frames animated together while the int8 graphs are made
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class LiveAnimator:
     def _make_fast_variant(self) -> None:
         """Makes the int8 graphs from the collected frames, then animates with them (in a thread of its own)."""
         driving = torch.cat(self._calibration)
-        self.pipe.engines.prepare_fast(self.source.image, driving, self.motion, 4, *self.options)
+        self.pipe.engines.prepare_fast(self.source.image, driving, self.motion, CALIBRATION_BATCH, *self.options)
         engine = self.pipe.engine(*self.options)
         encoded = engine.encode_source(self.source.image)
         with self._lock:  # the reference pose stays: the int8 graphs' keypoint detector is the float32 one

@@ -103,8 +103,8 @@ class FOMMPipeline(DiffusionPipeline):
     def engine(self, fast: bool = False, backend: str = "pytorch", int8: bool = False,
                graphs: Optional[PathLike] = None) -> StreamingEngine:
         """The inference engine for the components as they are now (:class:`~.engine_cache.EngineCache`): ``fast``
-        in bfloat16/float16 where the hardware is faster in it; ``backend`` "onnxruntime" or "openvino": exported
-        graphs on the CPU (those of the folder ``graphs``, else found or exported), ``int8``: :meth:`quantize`'s."""
+        the machine's quickest reduced-precision variant; ``backend`` "onnxruntime" or "openvino": exported graphs
+        on the CPU (those of the folder ``graphs``, else found or exported), ``int8``: :meth:`quantize`'s."""
         return self.engines.engine(fast, backend, int8, graphs)
 
     def quantize(self, source_image: ImageInput, driving_frames: FramesInput, relative: bool = True,
