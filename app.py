@@ -33,6 +33,7 @@ from fomm_hf.app import (  # noqa: E402
 )
 from fomm_hf.app.live import CAMERA_CONSTRAINTS, CAMERA_SCRIPT, example_sources  # noqa: E402
 from fomm_hf.categories import CATEGORIES  # noqa: E402
+from fomm_hf.faces import faces_available  # noqa: E402
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -61,6 +62,13 @@ def source_column() -> dict:
     return dict(source_image=source_image, crop=crop, paste_back=paste_back, crop_preview=crop_preview)
 
 
+def scores_box() -> gr.Checkbox:
+    """Whether the status scores the result (face models; shown where the extra fomm_hf[faces] is installed)."""
+    return gr.Checkbox(value=True, label="Score identity and motion", visible=faces_available(),
+                       info="face models: how well the result keeps the face and follows the driving face (about as "
+                       "long again as the animation)", elem_id="scores")
+
+
 def driving_column(animator: Animator) -> dict:
     driving_video = gr.Video(label="Driving video", sources=["upload", "webcam"], include_audio=True,
                              elem_id="driving-video")
@@ -72,13 +80,14 @@ def driving_column(animator: Animator) -> dict:
     with gr.Row():
         fast = gr.Checkbox(label="Fast (reduced precision)")
         show_keypoints = gr.Checkbox(label="Show keypoints", info="also a video: source | driving | result")
+    scores = scores_box()
     menu = animator.menu
     model = gr.Dropdown(menu.labels, value=menu.default.label, allow_custom_value=menu.allow_any, label="Model",
                         info="the original models are downloaded and converted the first time they are used",
                         elem_id="model")
     animate_button = gr.Button("Animate", variant="primary")
     return dict(driving_video=driving_video, motion=motion, adapt_scale=adapt_scale, find_best_frame=find_best_frame,
-                fast=fast, show_keypoints=show_keypoints, model=model, animate_button=animate_button)
+                fast=fast, show_keypoints=show_keypoints, scores=scores, model=model, animate_button=animate_button)
 
 
 def result_column() -> dict:
@@ -105,9 +114,10 @@ def example_groups(animator: Animator, model: gr.Dropdown, examples: dict, input
 
 def wire_events(animator: Animator, page: dict) -> None:
     private = dict(queue=False, api_visibility="private")
-    # The crop and paste-back reach `animate` through States, which keep them out of the API's stable parameters
-    # (API calls get the defaults: around the face, pasted back).
-    crop_mode, paste_back_state = gr.State("subject"), gr.State(True)
+    # The crop, paste-back and scores reach `animate` through States, which keep them out of the API's stable
+    # parameters (API calls get the defaults: around the face, pasted back, scored).
+    crop_mode, paste_back_state, scores_state = gr.State("subject"), gr.State(True), gr.State(True)
+    page["scores"].change(lambda score: score, page["scores"], scores_state, **private)
     page["crop"].change(lambda mode: mode, page["crop"], crop_mode, **private)
     page["crop"].change(lambda mode: gr.Checkbox(interactive=mode == "subject"), page["crop"], page["paste_back"],
                         **private)  # only a square found around the subject is pasted back
@@ -120,7 +130,7 @@ def wire_events(animator: Animator, page: dict) -> None:
     inputs = [page[name] for name in ("source_image", "driving_video", "motion", "adapt_scale", "find_best_frame",
                                       "fast", "show_keypoints", "model")]
     page["animate_button"].click(on_zero_gpu(animator.animate, animator.gpu_duration),
-                                 [*inputs, crop_mode, paste_back_state],
+                                 [*inputs, crop_mode, paste_back_state, scores_state],
                                  [page["result_video"], page["keypoints_video"], page["status"]], api_name="animate")
 
 

@@ -127,7 +127,7 @@ def milliseconds(cases: dict, repeats: int) -> dict:
     pairs = {}
     for case, (detector, frames, with_face) in cases.items():
         found = [detector(frame) for frame in frames]  # also a warm-up
-        pairs[case] = [(frame, before[0].box) for frame, before in zip(frames[1:], found) if before and with_face]
+        pairs[case] = [(frame, before[0]) for frame, before in zip(frames[1:], found) if before and with_face]
     whole, near = {case: [] for case in cases}, {case: [] for case in cases}
     for _ in range(repeats):
         for case, (detector, frames, _) in cases.items():
@@ -136,8 +136,8 @@ def milliseconds(cases: dict, repeats: int) -> dict:
                 detector(frame)
             whole[case].append((time.perf_counter() - start) / len(frames))
             start = time.perf_counter()
-            for frame, box in pairs[case]:
-                detector(frame, near=box)
+            for frame, before in pairs[case]:
+                detector(frame, near=before)
             near[case].append((time.perf_counter() - start) / max(1, len(pairs[case])))
     return {case: {"whole_frame_ms": 1000 * min(whole[case]),
                    "near_ms": 1000 * min(near[case]) if pairs[case] else None, "near_frames": len(pairs[case])}

@@ -312,8 +312,11 @@ def add_reconstruct_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="the training config (its dataset_params)")
     parser.add_argument("--model", required=True, help="pipeline folder or Hub repo id to evaluate")
     parser.add_argument("--data-dir", help="dataset root with test/ (default: the config's dataset_params.root_dir)")
-    parser.add_argument("--output-dir", help="also write reconstruction.json (per-video L1) here")
+    parser.add_argument("--output-dir", help="also write reconstruction.json (the metrics per video) here")
     parser.add_argument("--batch-size", type=POSITIVE, default=4, help="frames processed together (default 4)")
+    parser.add_argument("--face-metrics", choices=["auto", "yes", "no"], default="auto",
+                        help="also the paper's AKD, MKR and AED, with dlib's faces (the extra fomm_hf[faces]): auto "
+                        "(default) for face models where the extra is installed")
 
 
 def run_reconstruct(args) -> None:
@@ -321,8 +324,41 @@ def run_reconstruct(args) -> None:
     from .training import load_training_config, reconstruct_test_videos
 
     config = load_training_config(args.config)
-    results = reconstruct_test_videos(config, args.model, args.data_dir, args.output_dir, args.batch_size)
+    face_metrics = {"auto": None, "yes": True, "no": False}[args.face_metrics]
+    results = reconstruct_test_videos(config, args.model, args.data_dir, args.output_dir, args.batch_size,
+                                      face_metrics)
     print(reconstruction_summary(results))
+
+
+# fomm score -----------------------------------------------------------------------------------------------------
+
+
+def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="the picture that was animated")
+    parser.add_argument("--driving", required=True, help="the driving video")
+    parser.add_argument("--result", required=True, help="the animation (what fomm animate wrote)")
+    parser.add_argument("--json", help="also write the scores to this JSON file")
+
+
+def run_score(args) -> None:
+    import json
+
+    from .errors import InvalidInputError
+    from .evaluation.face_metrics import score_animation
+    from .faces import require_extra
+    from .images import read_image
+    from .video import open_video
+
+    require_extra()  # before anything is read
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise InvalidInputError(f"Cannot write {args.json}: its folder does not exist.")
+    source = read_image(args.source)
+    with open_video(args.driving) as driving, open_video(args.result) as result:
+        scores = score_animation(source, driving.frames(), result.frames())
+    for line in scores.summary():
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(scores.as_dict(), indent=2))
 
 
 # fomm export ---------------------------------------------------------------------------------------------------
@@ -450,6 +486,8 @@ COMMANDS = {  # name -> (add_arguments or None, run, help)
                     "evaluate a model by reconstructing a dataset's test videos (the paper's protocol)"),
     "procedural-data": (add_procedural_data_arguments, run_procedural_data,
                         "write a dataset of procedural videos with ground truth, in the original layout"),
+    "score": (add_score_arguments, run_score, "score an animation: how well it keeps the source's identity and "
+              "follows the driving face's motion (needs the extra fomm_hf[faces])"),
     "export": (add_export_arguments, run_export, "export the networks to ONNX or OpenVINO (int8 too), for the "
                "--backend option or other runtimes"),
     "prepare-data": (add_prepare_data_arguments, run_prepare_data,

@@ -18,6 +18,10 @@ class CheckpointError(FOMMError, ValueError):
     """A checkpoint or config that cannot be read, or that do not match each other."""
 
 
+class MissingExtraError(FOMMError, ImportError):
+    """A feature that needs an optional extra (``pip install 'fomm_hf[EXTRA]'``) which is not installed."""
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """argparse's parser, whose usage errors are one line (``PROG: error: MESSAGE``) with exit status 2, like the
     commands' own errors, instead of the usage block."""

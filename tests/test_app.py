@@ -248,6 +248,22 @@ def test_a_source_without_a_face_is_animated_centred_and_the_status_says_so(file
     assert read_all(result).shape == (25, 64, 64, 3)  # nothing framed: nothing pasted back
 
 
+@needs(MEDIA / "astronaut.png", MEDIA / "carphone.mp4")
+def test_the_status_scores_identity_and_motion_where_the_faces_extra_is_installed(monkeypatch, tmp_path):
+    pytest.importorskip("dlib")
+    monkeypatch.delenv("FOMM_MODEL", raising=False)  # the bundled model: a face model
+    animator = Animator(AppSettings(max_seconds=0, max_frames=20))
+    _, _, status = animator.animate(str(MEDIA / "astronaut.png"), str(MEDIA / "carphone.mp4"))
+    identity = re.search(r"Identity \(aed, .*\): ([0-9.]+) over the (\d+) frames with a face", status)
+    assert identity and float(identity[1]) < 0.36 and int(identity[2]) > 10, status
+    assert "Motion (akd, " in status and "Faces lost (mkr): " in status
+    _, _, status = animator.animate(str(MEDIA / "astronaut.png"), str(MEDIA / "carphone.mp4"), scores=False)
+    assert "Identity" not in status
+    PIL.Image.new("RGB", (128, 128), (128, 128, 128)).save(tmp_path / "blank.png")
+    _, _, status = animator.animate(str(tmp_path / "blank.png"), str(MEDIA / "carphone.mp4"))
+    assert "Scores: none: dlib finds no face in the source picture." in status
+
+
 def test_the_operator_chooses_the_backend(files, clip_with_audio, monkeypatch, tmp_path):
     """FOMM_APP_BACKEND=openvino: the animation runs the exported graphs, and the status says so."""
     monkeypatch.setenv("FOMM_CACHE", str(tmp_path / "cache"))

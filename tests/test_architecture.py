@@ -2,10 +2,10 @@
 engines, a lazy import.
 
 Layers, bottom up: errors (with the categories, option values, lazy-import, config-schema and permission helpers)
-→ motion → models → conversion and export → image/video I/O → procedural data → framing → animation engines →
-model store → pipelines → evaluation → training and data preparation → app / cli. A module may import its own
-package and the layers below it, never one above; no two packages import each other, even within a layer; and no
-modules import each other in a circle, even within a package.
+→ motion → models → conversion and export → image/video I/O → procedural data → framing and real faces
+(fomm_hf.faces) → animation engines → model store → pipelines → evaluation → training and data preparation →
+app / cli. A module may import its own package and the layers below it, never one above; no two packages import
+each other, even within a layer; and no modules import each other in a circle, even within a package.
 """
 
 import ast
@@ -26,7 +26,7 @@ LAYERS = [
     {"conversion", "export"},
     {"images", "visualization", "video"},
     {"procedural"},
-    {"framing"},
+    {"framing", "faces"},
     {"animation"},
     {"model_store"},
     {"pipelines"},

@@ -23,8 +23,8 @@ from fomm_hf.procedural import (
     write_dataset,
 )
 from fomm_hf.procedural.backgrounds import Background
+from fomm_hf.procedural.cartoon_faces import HEAD_CENTRE, head_transform
 from fomm_hf.procedural.drawn_categories import DRAWN
-from fomm_hf.procedural.faces import HEAD_CENTRE, head_transform
 from fomm_hf.procedural.rasterizer import coverage
 from fomm_hf.procedural.shapes import ellipse, stroke, transform
 

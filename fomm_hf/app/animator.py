@@ -2,7 +2,7 @@
 
 import uuid
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import gradio as gr
 import numpy as np
@@ -10,7 +10,9 @@ import PIL.Image
 from gradio.utils import get_upload_folder
 
 from ..animation import resolve_device
+from ..categories import FACE_CATEGORIES
 from ..errors import InvalidInputError
+from ..faces import face_landmarks, faces_available
 from ..images import read_image
 from ..model_store import REAL_FACE_MODEL
 from ..model_store.resolution import runs_on_a_space
@@ -92,6 +94,7 @@ class Animator:
         model: Optional[str] = None,
         crop: str = "subject",
         paste_back: bool = True,
+        scores: bool = True,
         progress=gr.Progress(track_tqdm=True),  # shows the progress bars of the animation in the page
     ) -> Tuple[str, Optional[str], str]:
         """Animates the source image with the motion of the driving video.
@@ -110,6 +113,8 @@ class Animator:
                 default model.
             crop: "subject" (around the face, for face models), "crop" (the centre square) or "pad" (all of it).
             paste_back: with "subject", the result is the whole picture with the animated square pasted back.
+            scores: for face models, where the extra fomm_hf[faces] is installed, the status also scores how well
+                the result keeps the source's identity and follows the driving face's motion (``fomm score``'s).
 
         Returns:
             The result video, the keypoints video (None unless show_keypoints) and a status line.
@@ -146,6 +151,9 @@ class Animator:
                 max_frames=frame_limit,
             )
         lines = result.summary(limit="this app's limit", real_face_model=f"{REAL_FACE_MODEL} in the Model menu")
+        if scores and loaded.pipe.category in FACE_CATEGORIES and faces_available():
+            with shown_to_user():
+                lines += face_scores(image, driving_video, result.output)
         status = "\n".join(lines + ([scaled] if scaled else []))
         keypoints = str(result.keypoints_output) if result.keypoints_output else None
         return str(result.output), keypoints, status
@@ -158,6 +166,16 @@ class Animator:
         except InvalidInputError:
             return self.settings.gpu_duration(0)  # animate() reports the error at once
         return self.settings.gpu_duration(min(frames, limit or frames))
+
+
+def face_scores(source: np.ndarray, driving_video, result_video) -> List[str]:
+    """``fomm score``'s lines for an animation, or one that says why there are none (no face in the source)."""
+    from ..evaluation.face_metrics import score_animation
+
+    if not face_landmarks(source).found[0]:
+        return ["Scores: none: dlib finds no face in the source picture."]
+    with open_video(driving_video) as driving, open_video(result_video) as result:
+        return score_animation(source, driving.frames(), result.frames()).summary()
 
 
 def scaled_within(image: np.ndarray, max_side: int) -> Tuple[np.ndarray, str]:

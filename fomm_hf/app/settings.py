@@ -48,7 +48,7 @@ class AppSettings:
     live: bool = True  # the Live tab on or off
     live_viewers: int = 2  # viewers animated live at once; the others wait in the queue
     live_seconds: float = 120.0  # of live animation per viewer (a page load); then the camera stops; 0: no limit
-    live_fps: float = 20.0  # camera frames each viewer's browser sends per second
+    live_fps: float = 12.0  # camera frames each viewer's browser sends per second (see docs/app.md#live)
     live_threads: int = 1  # PyTorch CPU threads per live viewer (0: PyTorch's default, all cores); see docs/app.md
 
     def __post_init__(self):

@@ -73,6 +73,7 @@ class FaceDetector:
     """
 
     detections_per_second = 10  # each is fast (docs/animating.md gives the figures): the video is sampled densely
+    quick_near = True  # a search around a known face takes a few milliseconds (docs/live.md)
 
     def __init__(self, cascade: Path, renderings: tuple = ()):
         import cv2
@@ -82,17 +83,18 @@ class FaceDetector:
         self._contrast = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
         self._lock = threading.Lock()
 
-    def __call__(self, image: np.ndarray, near: Optional[Box] = None) -> List[Detection]:
+    def __call__(self, image: np.ndarray, near: Optional[Detection] = None) -> List[Detection]:
         """The faces in an RGB image (H, W, 3) uint8, largest first; with ``near`` (the face found in the frame
-        before), only faces of about its size around it, which is several times faster."""
+        before), only faces of about its size around it, turned first as it was found (a head tilted then is
+        likely tilted still), which is several times faster."""
         if near is None:  # in a copy reduced to 256 pixels (most faces of a portrait), else to 512 (smaller ones)
             for side in DETECTION_SIDES:
                 detections = self._search(image, min(1.0, side / max(image.shape[:2])), {"minSize": (24, 24)})
                 if detections or side >= max(image.shape[:2]):
                     return detections
             return detections
-        side = max(near.width, near.height)  # in a region three faces wide around it, at about its size
-        (centre_x, centre_y), height, width = near.centre, *image.shape[:2]
+        side = max(near.box.width, near.box.height)  # in a region three faces wide around it, at about its size
+        (centre_x, centre_y), height, width = near.box.centre, *image.shape[:2]
         left, top = max(0, round(centre_x - 1.5 * side)), max(0, round(centre_y - 1.5 * side))
         bottom, right = min(height, round(centre_y + 1.5 * side)), min(width, round(centre_x + 1.5 * side))
         # reduced, but never further than the whole picture's first search reduces it (where a face larger than a
@@ -100,21 +102,22 @@ class FaceDetector:
         scale = max(min(1.0, NEAR_FACE_SIDE / side), min(1.0, DETECTION_SIDES[0] / max(height, width)))
         sizes = {"minSize": (max(24, round(0.6 * side * scale)),) * 2, "maxSize": (round(1.6 * side * scale),) * 2}
         return [
-            Detection(detection.box.moved(left, top), detection.score)
-            for detection in self._search(image[top:bottom, left:right], scale, sizes)
+            Detection(detection.box.moved(left, top), detection.score, detection.roll)
+            for detection in self._search(image[top:bottom, left:right], scale, sizes, near.roll)
         ]
 
-    def _search(self, image: np.ndarray, scale: float, sizes: dict) -> List[Detection]:
+    def _search(self, image: np.ndarray, scale: float, sizes: dict, first_roll: float = 0.0) -> List[Detection]:
         """The faces of the sizes ``sizes`` says (cascade options, in the reduced copy) in a copy of ``image``
-        reduced by ``scale``, largest first, in ``image``'s pixels: in its luma, upright, else turned, else in
-        ``renderings``, upright."""
+        reduced by ``scale``, largest first, in ``image``'s pixels: in its luma, turned by ``first_roll``, else
+        by the other angles (upright first), else in ``renderings``, upright."""
         image = np.ascontiguousarray(image)
+        rolls = (first_roll, *(angle for angle in (0.0, *ROLL_ANGLES) if angle != first_roll))
         for rendering, enlargement in (("luma", 1.0), *self.renderings):
             grey = self._contrast.apply(rendered(image, rendering, scale * enlargement))
             enlarged = {option: (round(size * enlargement),) * 2 for option, (size, _) in sizes.items()}
-            for angle in (0.0, *ROLL_ANGLES) if rendering == "luma" else (0.0,):
+            for angle in rolls if rendering == "luma" else (0.0,):
                 if detections := self._search_turned(grey, angle, enlarged):
-                    detections = [Detection(found.box.scaled(1 / (scale * enlargement)), found.score)
+                    detections = [Detection(found.box.scaled(1 / (scale * enlargement)), found.score, found.roll)
                                   for found in detections]
                     return sorted(detections, key=lambda detection: -detection.box.area)
         return []
@@ -138,7 +141,7 @@ class FaceDetector:
         for (x, y, w, h), weight in zip(boxes, np.ravel(weights)):
             centre_x, centre_y = turn_back @ (x + w / 2, y + h / 2, 1.0)
             box = Box(centre_x - w / 2, centre_y - h / 2, centre_x + w / 2, centre_y + h / 2)
-            detections.append(Detection(box, float(weight)))
+            detections.append(Detection(box, float(weight), angle))
         return detections
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..categories import FACE_CATEGORIES, current_name
 from .detection import subject_detector
-from .squares import Box, Detection, Square
+from .squares import Detection, Square
 from .subject import FIT_WORDS
 from .tracking import GATE, pick
 
@@ -32,6 +32,7 @@ from .tracking import GATE, pick
 MIN_CUTOFF = 0.5  # Hz: the cutoff of a still head's square, which moves with the detector's noise only slowly
 BETA = 1.0  # Hz per (shorter side per second): a moving head's square keeps up with it
 D_CUTOFF = 1.0  # Hz: the cutoff of the speed's own smoothing, the paper's choice
+DETECTIONS_PER_SECOND = 5  # at most: the detector's thread takes its CPU from the animation's (docs/live.md)
 SEARCH_SECONDS = 0.5  # while the subject is not found, the whole frame is searched at most this often
 MEMORY_SECONDS = 2.0  # a subject lost for longer is forgotten: whichever is found next is followed, wherever it is
 
@@ -93,19 +94,23 @@ class LiveSubjectTracker:
     Fed one frame at a time with its time (``tracker.update(frame, t)`` or ``tracker(frame, t)``), it gives the
     square to animate now, or None while the subject has not been found (the caller animates the frame as it
     would without framing; :attr:`status` says so). The subject is looked for about every ``detection_seconds``
-    (default: as often as :class:`~.subject.SubjectFramer` samples a video), around the detection followed (the
-    largest at the start, then the one nearest it, as :func:`~.tracking.pick` chooses); where it is not found
-    there, in the whole frame, at most every ``search_seconds``. The squares of the detections are smoothed by a
-    :class:`OneEuroFilter` (``min_cutoff``, ``beta``, ``d_cutoff``) at every frame, so the square glides between
-    detections. While the subject is lost the last square is held; once it has been lost for ``MEMORY_SECONDS``,
-    whichever subject is found next is followed, wherever it is. A frame of another size than the one before (the
-    camera's resolution changed), or a time earlier than the last (another stream), starts everything over.
+    (default: as often as :class:`~.subject.SubjectFramer` samples a video, at most ``DETECTIONS_PER_SECOND``
+    times a second), around the detection followed (the largest at the start, then the one nearest it, as
+    :func:`~.tracking.pick` chooses); where it is not found there, in the whole frame, at most every
+    ``search_seconds``. The squares of the detections are smoothed by a :class:`OneEuroFilter` (``min_cutoff``,
+    ``beta``, ``d_cutoff``) at every frame, so the square glides between detections. While the subject is lost the
+    last square is held; once it has been lost for ``MEMORY_SECONDS``, whichever subject is found next is
+    followed, wherever it is. A frame of another size than the one before (the camera's resolution changed), or a
+    time earlier than the last (another stream), starts everything over.
 
-    With ``background``, the detector runs in a thread of its own and a frame never waits for it: a search starts
+    With ``background``, searches run in a thread of their own and a frame never waits for them: a search starts
     when one is due and none is running, on a copy of the frame, and what it finds is taken at the first frame
-    after it ends, as found at the time of the frame it searched. Without it (the default), each frame's result
-    depends on the frames alone, not on how long the detector took. ``available`` is False where this package has
-    no detector for the category: then every frame gives None.
+    after it ends, as found at the time of the frame it searched. A search around the subject followed, where the
+    detector says it is quick (``quick_near``: a few milliseconds), runs in the frame's own thread instead: beside
+    the caller's work (the animation's threads) it would take their CPU and slow them by more than its own time.
+    Without ``background`` (the default), each frame's result depends on the frames alone, not on how long the
+    detector took. ``available`` is False where this package has no detector for the category: then every frame
+    gives None.
     """
 
     def __init__(self, category: Optional[str], fit: str = "crop", detection_seconds: Optional[float] = None,
@@ -116,7 +121,8 @@ class LiveSubjectTracker:
         self.subject = "face" if category in FACE_CATEGORIES else (category or "subject").replace("-", " ")
         self.instead = f"{FIT_WORDS[fit]} of each frame is animated"  # what the caller animates without a square
         rate = getattr(self.detect, "detections_per_second", None)
-        self.detection_seconds = detection_seconds if detection_seconds is not None else 1 / rate if rate else 0.0
+        default = 1 / min(rate, DETECTIONS_PER_SECOND) if rate else 0.0
+        self.detection_seconds = detection_seconds if detection_seconds is not None else default
         self.search_seconds = search_seconds
         self.filter = OneEuroFilter(min_cutoff, beta, d_cutoff)  # of (centre x, centre y, side) / shorter side
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="live-framing") if background else None
@@ -131,7 +137,7 @@ class LiveSubjectTracker:
         self.state = NOT_FOUND  # NOT_FOUND (not found since the start), FOLLOWED or LOST
         self.square: Optional[Square] = None  # the last square given, fitted inside the frame
         self.filter.reset()
-        self._box: Optional[Box] = None  # the detection followed, where it was last found
+        self._followed: Optional[Detection] = None  # the detection followed, where it was last found
         self._target: Optional[Square] = None  # its square, unsmoothed: what the filter is given at each frame
         self._time: Optional[float] = None  # the last frame's time
         self._detected_at = self._searched_at = -np.inf  # times of the last detection and whole-frame search
@@ -155,10 +161,18 @@ class LiveSubjectTracker:
         if self._running is None and time + interval / 2 >= self._detected_at + self.detection_seconds:
             self._detected_at = time
             whole = time - self._searched_at >= self.search_seconds  # whether it may search the whole frame
+            near = self._followed
             if self._worker is None:
-                self._found(*self._search(frame, self._box, whole, time))
+                self._found(*self._search(frame, near, whole, time))
+            elif near is not None and getattr(self.detect, "quick_near", False):
+                # A few milliseconds: run here, where they do not take the CPU from the animation's threads.
+                detections = self.detect(frame, near=near)
+                if detections or not whole:
+                    self._found(detections, False, time)
+                else:
+                    self._running = self._worker.submit(self._search, frame.copy(), None, True, time)
             else:
-                self._running = self._worker.submit(self._search, frame.copy(), self._box, whole, time)
+                self._running = self._worker.submit(self._search, frame.copy(), near, whole, time)
         if self.state == FOLLOWED:
             height, width = size
             unit = min(height, width)  # the filter's unit of length, in pixels
@@ -169,7 +183,7 @@ class LiveSubjectTracker:
 
     __call__ = update
 
-    def _search(self, frame: np.ndarray, near: Optional[Box], whole: bool, time: float):
+    def _search(self, frame: np.ndarray, near: Optional[Detection], whole: bool, time: float):
         """(detections, whether the whole frame was searched, ``time``): the subjects found in ``frame`` around
         ``near``, else (if ``whole``) in the whole frame. Reads nothing of the tracker's state but the detector:
         it may run in the background thread."""
@@ -189,10 +203,10 @@ class LiveSubjectTracker:
             if self.state == FOLLOWED:
                 self.state, self._lost_at = LOST, time
             return
-        box, square = picked
+        followed, square = picked
         if self._target is not None and not close_to(square, self._target):
             self.filter.reset()  # found again elsewhere: the crop cuts to it rather than gliding across
-        self._box, self._target, self.state, self._lost_at = box, square, FOLLOWED, None
+        self._followed, self._target, self.state, self._lost_at = followed, square, FOLLOWED, None
 
     @property
     def status(self) -> str:

@@ -56,6 +56,7 @@ class Box:
 class Detection:
     box: Box  # in the picture's pixels
     score: float  # the detector's confidence
+    roll: float = 0.0  # degrees the picture was turned (anticlockwise) to find it: a tilted head; 0: upright
 
 
 @dataclass(frozen=True)

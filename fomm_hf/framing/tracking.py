@@ -60,16 +60,16 @@ def follow_subject(
     fps: float = 25.0,
 ) -> Optional[SubjectTrack]:
     """The track of the subject through ``frames`` (RGB (H, W, 3) uint8, any number), or None if it is never
-    found. ``detect(frame, near=None)`` gives detections largest first (``near``: only about that box);
+    found. ``detect(frame, near=None)`` gives detections largest first (``near``: only about that detection);
     ``to_square(box)`` the square to crop around one; ``stride``: frames between detections."""
     found_at, found_squares, lost, most = [], [], [], 0
-    num_frames, last_box, last_full_search = 0, None, -fps
+    num_frames, last_found, last_full_search = 0, None, -fps
     for index, frame in enumerate(frames):
         num_frames += 1
         height, width = frame.shape[:2]
         if index % stride:
             continue
-        detections = detect(frame, near=last_box) if last_box is not None else []
+        detections = detect(frame, near=last_found) if last_found is not None else []
         if not detections and index - last_full_search >= fps:  # the whole frame, at most once a second
             detections, last_full_search = detect(frame), index
             most = max(most, len(detections))
@@ -77,7 +77,7 @@ def follow_subject(
         if followed is None:
             lost.append(index)
             continue
-        last_box, square = followed
+        last_found, square = followed
         found_at.append(index)
         found_squares.append(square)
     if not found_at:
@@ -100,14 +100,14 @@ def follow_subject(
 
 
 def pick(detections, to_square: Callable, followed: Optional[Square]):
-    """(box, square) of the detection to follow: the largest at the start, then the nearest the followed one
+    """(detection, square) of the detection to follow: the largest at the start, then the nearest the followed one
     (None if all are too far: another subject, while the followed one is not found)."""
     squares = [to_square(detection.box) for detection in detections]
     if not squares or followed is None:
-        return (detections[0].box, squares[0]) if squares else None
+        return (detections[0], squares[0]) if squares else None
     distance = [np.hypot(s.centre[0] - followed.centre[0], s.centre[1] - followed.centre[1]) for s in squares]
     nearest = int(np.argmin(distance))
-    return (detections[nearest].box, squares[nearest]) if distance[nearest] <= GATE * followed.side else None
+    return (detections[nearest], squares[nearest]) if distance[nearest] <= GATE * followed.side else None
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

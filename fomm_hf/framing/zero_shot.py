@@ -58,7 +58,7 @@ class ZeroShotDetector:
         return (resized - self.mean) / self.std
 
     @torch.no_grad()
-    def __call__(self, image: np.ndarray, near: Optional[Box] = None) -> List[Detection]:
+    def __call__(self, image: np.ndarray, near: Optional[Detection] = None) -> List[Detection]:
         """The objects found in an RGB picture (H, W, 3) uint8, largest first (``near`` is not used)."""
         with self._lock:
             outputs = self.model(

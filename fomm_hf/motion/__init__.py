@@ -2,12 +2,13 @@
 
 from .geometry import convex_hull_area, inverse_2x2, keypoint_heatmaps, make_coordinate_grid
 from .keypoints import KeypointOutput
-from .transfer import MotionOptions, best_matching_frame, movement_scale, transfer_motion
+from .transfer import MotionOptions, best_matching_frame, closest_pose, movement_scale, transfer_motion
 
 __all__ = [
     "KeypointOutput",
     "MotionOptions",
     "best_matching_frame",
+    "closest_pose",
     "convex_hull_area",
     "inverse_2x2",
     "keypoint_heatmaps",

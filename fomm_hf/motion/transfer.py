@@ -9,14 +9,16 @@
   kps)), areas of convex hulls, so a small face driven by a large one moves proportionally.
 
 The initial driving frame is the first one, or the one whose pose is closest to the source's
-(:func:`best_matching_frame`). The original demo compares face landmarks (face_alignment) for that; here the
-model's own keypoints are compared, after removing position and scale, so it works for any object category
+(:func:`closest_pose`, after removing position and scale). The original demo compares face landmarks
+(face_alignment) for that, as the pipeline does where the ``faces`` extra is installed and finds the faces;
+else the model's own keypoints are compared (:func:`best_matching_frame`), which works for any object category
 the model was trained on. Using frame ``i`` as the initial frame is what the original does when it animates
 forwards and backwards from ``i`` and joins the two halves: every frame is driven by its displacement from
 frame ``i``.
 """
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
@@ -80,10 +82,18 @@ def normalise_pose(keypoints: torch.Tensor) -> torch.Tensor:
     return centred / max(area, 1e-12) ** 0.5
 
 
-def best_matching_frame(kp_source: KeypointOutput, kp_driving: KeypointOutput) -> int:
-    """Index of the driving frame (kp_driving has N frames) whose pose is closest to the source's."""
-    source_pose = normalise_pose(kp_source.value[0].float().cpu())
+def closest_pose(source: torch.Tensor, driving: torch.Tensor) -> Optional[int]:
+    """Index of the pose in ``driving`` (N, K, 2), NaN where a frame has none, closest to ``source`` (K, 2), both
+    normalised by :func:`normalise_pose` (the original demo's choice of its initial frame); None if none has one."""
+    source_pose = normalise_pose(source.float().cpu())
     distances = [
-        ((normalise_pose(frame.float().cpu()) - source_pose) ** 2).sum().item() for frame in kp_driving.value
+        ((normalise_pose(pose) - source_pose) ** 2).sum().item() if not pose.isnan().any() else float("inf")
+        for pose in driving.float().cpu()
     ]
-    return min(range(len(distances)), key=distances.__getitem__)
+    best = min(range(len(distances)), key=distances.__getitem__, default=None)
+    return best if best is not None and distances[best] < float("inf") else None
+
+
+def best_matching_frame(kp_source: KeypointOutput, kp_driving: KeypointOutput) -> int:
+    """Index of the driving frame (kp_driving has N frames) whose keypoints are closest to the source's."""
+    return closest_pose(kp_source.value[0], kp_driving.value)

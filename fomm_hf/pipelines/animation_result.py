@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..model_store.registry import REAL_FACE_MODEL
+from .best_frame import BestFrame
 
 
 @dataclass
@@ -26,7 +27,7 @@ class AnimationResult:
     category: Optional[str] = None  # what the model animates
     max_frames: Optional[int] = None  # the limit the call was given
     driving_seconds: float = 0.0  # the driving video's length, as its header states it
-    best_frame_found: bool = False  # initial_frame was chosen as the closest to the source's pose
+    best_frame: Optional[BestFrame] = None  # how initial_frame was chosen as the closest to the source's pose
     sound_left_out: bool = False  # the driving video has sound, which the output format cannot hold (GIF)
 
     @property
@@ -49,8 +50,10 @@ class AnimationResult:
         elif self.max_frames is not None and self.num_frames == self.max_frames:  # its header told no length
             lines.append(f"Limit reached: the driving video was animated up to {self.max_frames} frames "
                          f"({video_seconds:.1f} s, {limit}); any frames after them were left out.")
-        if self.best_frame_found:
-            lines.append(f"Relative motion from driving frame {self.initial_frame}, the closest to the source's pose.")
+        if self.best_frame is not None:
+            why = f" ({self.best_frame.note})" if self.best_frame.note else ""
+            lines.append(f"Relative motion from driving frame {self.initial_frame}, the closest to the source's pose "
+                         f"by {self.best_frame.method}{why}.")
         if self.sound_left_out:
             lines.append("The driving video's sound is not in the result: a GIF holds no sound (.mp4, .webm, .mov and "
                          ".mkv keep it).")

@@ -61,8 +61,8 @@ class LiveAnimator:
         self._calibration = [] if pipe.engines.needs_int8_graphs(fast, backend, int8) else None
         self.engine = pipe.engine() if self._calibration is not None else pipe.engine(fast, backend, int8)
         self.encoded = self.engine.encode_source(self.source.image)
-        # The detector runs in a thread of its own: no frame waits for a search (a whole-frame one, while the face
-        # is lost, can take many frames' time).
+        # Whole-frame searches run in a thread of their own: no frame waits for one (while the face is lost, one
+        # can take many frames' time).
         self.tracker = (LiveSubjectTracker(pipe.category, background=True)
                         if framer is not None and framer.available else None)
         self.motion, self.fit, self.image_size = motion, fit, pipe.image_size

@@ -18,11 +18,12 @@ from ..errors import CheckpointError, InvalidInputError
 from ..images import VIDEO_EXTENSIONS, frames_as, prepare_image, prepare_images
 from ..model_store import BUNDLED_MODEL, ResolvedModel, resolve_model
 from ..models import KeypointDetector, OcclusionAwareGenerator
-from ..motion import KeypointOutput, MotionOptions, best_matching_frame
+from ..motion import KeypointOutput, MotionOptions
 from ..option_values import check_whole_number
 from ..permissions import give_ordinary_permissions
 from . import engine_cache
 from .animation_result import AnimationResult
+from .best_frame import best_frame
 from .live_animator import LiveAnimator
 from .video_job import VideoJob, animate_video_file
 
@@ -142,8 +143,9 @@ class FOMMPipeline(DiffusionPipeline):
                 keypoints (True), or use the driving keypoints as they are (False).
             adapt_scale: in relative mode, scale the displacements by the ratio of the objects' sizes.
             initial_frame: index of the driving frame whose pose corresponds to the source's.
-            find_best_frame: choose ``initial_frame`` as the driving frame whose keypoints, normalised for
-                position and scale, are closest to the source's.
+            find_best_frame: choose ``initial_frame`` as the driving frame whose pose, normalised for position
+                and scale, is closest to the source's: by face landmarks where the ``faces`` extra finds them
+                (the original demo's method), else by the model's keypoints (:mod:`.best_frame`).
             relative_jacobian: in relative mode, also transfer Jacobians relatively (as the original's demo).
             fit: how non-square images are made square: "crop" (the centred square), "pad" (black borders) or
                 "stretch" (as the original demo).
@@ -177,19 +179,19 @@ class FOMMPipeline(DiffusionPipeline):
         if isinstance(driving_frames, (str, os.PathLike)) and Path(driving_frames).suffix.lower() in VIDEO_EXTENSIONS:
             raise InvalidInputError(f"driving_frames is the video file {driving_frames}: pipe(...) takes frames; "
                                     "pipe.animate_video(source_image, driving_video, output_path) takes a video file.")
-        source = self.prepare_source(source_image, fit)
+        source_square = self.prepare_source(source_image, fit)  # (1, 3, S, S)
         driving = prepare_images(driving_frames, self.image_size, fit, "driving_frames")
         if not -len(driving) <= initial_frame < len(driving):
             raise InvalidInputError(f"initial_frame {initial_frame} is outside the {len(driving)} driving frames.")
         motion = MotionOptions(relative=relative, adapt_scale=adapt_scale, relative_jacobian=relative_jacobian)
         # 2. Encode the source and detect the driving keypoints (int8 graphs made first where they are needed).
-        self.engines.prepare_fast(source, driving, motion, batch_size, fast, backend, int8)
+        self.engines.prepare_fast(source_square, driving, motion, batch_size, fast, backend, int8)
         engine = self.engine(fast, backend, int8, graphs)
-        source = engine.encode_source(source)
+        source = engine.encode_source(source_square)
         kp_driving = KeypointOutput.concat(engine.detect(batch) for batch in driving.split(batch_size))
         # 3. The reference pose of relative motion.
         if find_best_frame:
-            initial_frame = best_matching_frame(source.keypoints, kp_driving)
+            initial_frame = best_frame(source.keypoints, source_square, [(driving, kp_driving)], self.category)[0].index
         # 4. Animate, a batch at a time.
         kp_batches = (kp_driving.select(slice(i, i + batch_size)) for i in range(0, len(driving), batch_size))
         frames = []

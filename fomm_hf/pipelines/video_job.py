@@ -30,12 +30,13 @@ from ..errors import InvalidInputError
 from ..export.backends import check_backend
 from ..framing import SubjectFramer, SubjectTrack
 from ..images import check_fit, prepare_images
-from ..motion import KeypointOutput, MotionOptions, best_matching_frame
+from ..motion import KeypointOutput, MotionOptions
 from ..option_values import check_whole_number
 from ..video import VideoWriter, check_output_path, iter_batches, open_video
 from ..video.reader import DrivingVideo
 from ..visualization import side_by_side_batch
 from .animation_result import AnimationResult
+from .best_frame import BestFrame, best_frame
 from .engine_cache import CALIBRATION_FRAMES
 from .prepared_source import PreparedSource, prepare_framed_source
 
@@ -126,17 +127,17 @@ def driving_batches(video: DrivingVideo, track: Optional[SubjectTrack], job: Vid
         yield DrivingBatch(prepared, kp_batch)
 
 
-def reference_pose(batches: Iterator[DrivingBatch], source: EncodedSource,
-                   bar) -> Tuple[KeypointOutput, KeypointOutput, int]:
-    """(every driving frame's keypoints, the reference pose, its frame): the driving frame whose pose is closest
-    to the source's."""
-    parts = []
-    for batch in batches:
-        parts.append(batch.keypoints)
-        bar.update(len(batch.frames))
-    keypoints = KeypointOutput.concat(parts)
-    initial_frame = best_matching_frame(source.keypoints, keypoints)
-    return keypoints, keypoints.select(initial_frame), initial_frame
+def reference_pose(batches: Iterator[DrivingBatch], source: EncodedSource, framed: PreparedSource, category,
+                   bar) -> Tuple[KeypointOutput, KeypointOutput, BestFrame]:
+    """(every driving frame's keypoints, the reference pose, the frame chosen): the driving frame whose pose is
+    closest to the source's (:mod:`.best_frame`)."""
+    def counted_batches():
+        for batch in batches:
+            yield batch.frames, batch.keypoints
+            bar.update(len(batch.frames))
+
+    chosen, keypoints = best_frame(source.keypoints, framed.image, counted_batches(), category)
+    return keypoints, keypoints.select(chosen.index), chosen
 
 
 def write_animation(batches: Iterator[DrivingBatch], engine: StreamingEngine, source: EncodedSource,
@@ -182,11 +183,11 @@ def animate_video_file(pipe, job: VideoJob) -> AnimationResult:
         with pipe.frame_progress(total, "Following the subject", job.progress and framer is not None) as bar:
             track, driving_notes = follow_driving_subject(framer, video, job, bar)
         # 4. The reference pose: the first frame's, or the one closest to the source's.
-        keypoints, kp_initial, initial_frame = None, None, 0
+        keypoints, kp_initial, chosen = None, None, None
         if job.find_best_frame:
             with pipe.frame_progress(total, "Finding the best frame", job.progress) as bar:
                 batches = driving_batches(video, track, job, pipe.image_size, engine)
-                keypoints, kp_initial, initial_frame = reference_pose(batches, source, bar)
+                keypoints, kp_initial, chosen = reference_pose(batches, source, framed, pipe.category, bar)
         # 5. Stream: decode, crop, detect, animate and write, a batch at a time.
         with pipe.frame_progress(total, "Animating", job.progress) as bar:
             batches = driving_batches(video, track, job, pipe.image_size, engine, keypoints)
@@ -199,7 +200,7 @@ def animate_video_file(pipe, job: VideoJob) -> AnimationResult:
         fps=video.fps,
         seconds=time.perf_counter() - start,
         seconds_to_first_frame=first_frame_seconds,
-        initial_frame=initial_frame,
+        initial_frame=chosen.index if chosen is not None else 0,
         device=str(engine.device),
         dtype=engine.precision,
         truncated=job.max_frames is not None and video.num_frames > job.max_frames,
@@ -208,7 +209,7 @@ def animate_video_file(pipe, job: VideoJob) -> AnimationResult:
         category=pipe.category,
         max_frames=job.max_frames,
         driving_seconds=video.duration,
-        best_frame_found=job.find_best_frame and job.motion.relative,
+        best_frame=chosen if job.motion.relative else None,
         sound_left_out=video.has_audio and Path(job.output_path).suffix.lower() == ".gif",
     )
 

@@ -1,9 +1,9 @@
 """Procedural videos with exact ground truth: cartoon faces and articulated puppets, written as datasets for
 training and used to evaluate cross-identity animation ("identity A driven by the motion of B")."""
 
+from .cartoon_faces import FACE_LANDMARKS, FaceIdentity, FacePose, render_face, sample_face_identity, sample_face_motion
 from .dataset_writer import write_dataset
 from .drawn_categories import Category, clip_seeds, get_category
-from .faces import FACE_LANDMARKS, FaceIdentity, FacePose, render_face, sample_face_identity, sample_face_motion
 from .previews import sample_grid, write_preview
 from .puppets import (
     BONES,

@@ -24,7 +24,7 @@ from ..categories import DRAWN_CATEGORIES, current_name
 from ..errors import InvalidInputError
 from ..option_values import check_whole_number
 from .backgrounds import render_background
-from .faces import FACE_LANDMARKS, face_scene, sample_face_identity, sample_face_motion
+from .cartoon_faces import FACE_LANDMARKS, face_scene, sample_face_identity, sample_face_motion
 from .puppets import PUPPET_LANDMARKS, puppet_scene, sample_puppet_identity, sample_puppet_motion
 from .rasterizer import render_frame
 

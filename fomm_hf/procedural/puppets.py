@@ -11,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from .backgrounds import Background, render_background, sample_background
+from .cartoon_faces import HAIR_COLOURS, SKIN_TONES
 from .colours import Colour, hsv_colour, jitter, pick, shade
-from .faces import HAIR_COLOURS, SKIN_TONES
 from .rasterizer import Shape, render_frame, transform_all
 from .shapes import affine, capsule, circle, clip_polygon, ellipse, stroke, superellipse, transform
 from .trajectories import SeedLike, as_rng, smooth_signal, unit_signal
