@@ -10,9 +10,8 @@ import PIL.Image
 from gradio.utils import get_upload_folder
 
 from ..animation import resolve_device
-from ..categories import FACE_CATEGORIES
 from ..errors import InvalidInputError
-from ..faces import face_landmarks, faces_available
+from ..faces import face_landmarks, why_no_faces
 from ..images import read_image
 from ..model_store import REAL_FACE_MODEL
 from ..model_store.resolution import runs_on_a_space
@@ -151,7 +150,7 @@ class Animator:
                 max_frames=frame_limit,
             )
         lines = result.summary(limit="this app's limit", real_face_model=f"{REAL_FACE_MODEL} in the Model menu")
-        if scores and loaded.pipe.category in FACE_CATEGORIES and faces_available():
+        if scores and not why_no_faces(loaded.pipe.category):
             with shown_to_user():
                 lines += face_scores(image, driving_video, result.output)
         status = "\n".join(lines + ([scaled] if scaled else []))

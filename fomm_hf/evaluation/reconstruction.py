@@ -9,8 +9,7 @@ from typing import Iterable, List, Optional
 
 from tqdm.auto import tqdm
 
-from ..categories import FACE_CATEGORIES
-from ..faces import faces_available, find_faces, require_extra
+from ..faces import find_faces, require_extra, why_no_faces
 from ..images import prepare_images, to_uint8
 from .face_metrics import SIDE, FaceReconstructionMetrics
 
@@ -26,9 +25,7 @@ def face_metrics_reason(category, face_metrics: Optional[bool]) -> str:
     if face_metrics:
         require_extra()
         return ""
-    if category not in FACE_CATEGORIES:
-        return "not a face model"
-    return "" if faces_available() else "the extra fomm_hf[faces] is not installed"
+    return why_no_faces(category)
 
 
 def evaluate_reconstruction(pipe, videos: Iterable[dict], output_dir=None, batch_size: int = 4,

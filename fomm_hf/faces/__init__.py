@@ -21,7 +21,8 @@ from .finding import (
     find_faces,
     identity_embedding,
     require_extra,
+    why_no_faces,
 )
 
 __all__ = ["FaceLandmarks", "Faces", "face_landmarks", "face_size", "faces_available", "find_faces",
-           "identity_embedding", "require_extra"]
+           "identity_embedding", "require_extra", "why_no_faces"]

@@ -27,6 +27,7 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
+from ..categories import FACE_CATEGORIES
 from ..errors import InvalidInputError, MissingExtraError
 from .dlib_network import EMBEDDING_SIZE, EmbeddingNetwork
 
@@ -69,6 +70,14 @@ class Faces(FaceLandmarks):
 def faces_available() -> bool:
     """Whether the extra fomm_hf[faces] is installed (dlib and its models), checked without importing it."""
     return importlib.util.find_spec("dlib") is not None and models_folder() is not None
+
+
+def why_no_faces(category: Optional[str]) -> str:
+    """Why the faces of a model of ``category`` are not looked for, in words ("" where they are): dlib's faces are
+    looked for in face models' frames (the best frame, the face metrics and scores) where the extra is installed."""
+    if category not in FACE_CATEGORIES:
+        return "not a face model"
+    return "" if faces_available() else "the extra fomm_hf[faces] is not installed: pip install 'fomm_hf[faces]'"
 
 
 def face_landmarks(frames, follow: bool = True) -> FaceLandmarks:

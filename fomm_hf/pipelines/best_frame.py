@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ..categories import FACE_CATEGORIES
-from ..faces import face_landmarks, faces_available
+from ..faces import face_landmarks, why_no_faces
 from ..images import to_uint8
 from ..motion import KeypointOutput, best_matching_frame, closest_pose
 
@@ -39,19 +39,12 @@ def landmark_squares(frames: Iterable[torch.Tensor]) -> Iterator:
         yield to_uint8(frame[None])[0]
 
 
-def why_not_landmarks(category) -> str:
-    """Why face landmarks cannot choose the frame for a model of ``category``; "" where they can be tried."""
-    if category not in FACE_CATEGORIES:
-        return "not a face model"
-    return "" if faces_available() else "the faces extra is not installed: pip install 'fomm_hf[faces]'"
-
-
 def best_frame(kp_source: KeypointOutput, source: torch.Tensor, batches: Iterable[Tuple[torch.Tensor, KeypointOutput]],
                category) -> Tuple[BestFrame, KeypointOutput]:
     """(the driving frame closest to the source's pose, every driving frame's keypoints), from ``source`` (1, 3, S, S)
     and its keypoints, and ``batches`` of driving frames (B, 3, S, S) with their keypoints, read once (a video's
     frames are not kept): by face landmarks where they can be compared, else by the keypoints."""
-    reason = why_not_landmarks(category)
+    reason = why_no_faces(category)
     if not reason:
         source_landmarks = face_landmarks(landmark_squares(source))
         reason = "" if source_landmarks.found[0] else "no face landmarks were found in the source"
