@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Tuple
 
 import torch
-import torch.nn.functional as F
 
 from ..categories import FACE_CATEGORIES
 from ..faces import face_landmarks, why_no_faces
-from ..images import to_uint8
+from ..images import prepare_images, to_uint8
 from ..motion import KeypointOutput, best_matching_frame, closest_pose
 
 LANDMARK_SIDE = 256  # pixels: the side of the squares whose landmarks are compared, as the original demo's frames
@@ -33,10 +32,7 @@ class BestFrame:
 def landmark_squares(frames: Iterable[torch.Tensor]) -> Iterator:
     """Frames (3, S, S) float in [0, 1] as the models see them -> uint8 squares (LANDMARK_SIDE, LANDMARK_SIDE, 3)."""
     for frame in frames:
-        if frame.shape[-1] != LANDMARK_SIDE:
-            frame = F.interpolate(frame[None].float(), size=(LANDMARK_SIDE,) * 2, mode="bilinear",
-                                  align_corners=False, antialias=frame.shape[-1] > LANDMARK_SIDE)[0]
-        yield to_uint8(frame[None])[0]
+        yield to_uint8(prepare_images(frame[None], LANDMARK_SIDE))[0]
 
 
 def best_frame(kp_source: KeypointOutput, source: torch.Tensor, batches: Iterable[Tuple[torch.Tensor, KeypointOutput]],
